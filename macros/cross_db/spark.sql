@@ -1,0 +1,190 @@
+{#
+    Every Spark implementation (`spark__*`) of Shopsight's dispatched macros lives in this file,
+    so that what the Spark target needs is in one place. The dispatching macro and its
+    `default__`/`duckdb__` versions live beside each other in the other files of this folder.
+#}
+
+
+{#- ---------------------------------------------------------------------------------------- -#}
+{#- The lake hand-off (macros/lake.sql)                                                       -#}
+{#- ---------------------------------------------------------------------------------------- -#}
+
+{#
+    The Spark type of a source column declared with its DuckDB type in the sources YAML
+    (`data_type`). Instants are `timestamp` (Spark's instant type); a naive DuckDB TIMESTAMP has
+    no faithful Spark equivalent in the lake (it would arrive as timestamp_ntz) and is refused.
+#}
+{% macro spark_type_of(duckdb_type) -%}
+    {%- set t = duckdb_type | lower | trim -%}
+    {%- if t in ('varchar', 'text', 'string') -%} string
+    {%- elif t in ('timestamptz', 'timestamp with time zone') -%} timestamp
+    {%- elif t in ('bigint', 'integer', 'int', 'boolean', 'date', 'double') -%} {{ t }}
+    {%- elif t.startswith('decimal') or t.startswith('numeric') -%} {{ t | replace(' ', '') }}
+    {%- elif t in ('varchar[]', 'text[]') -%} array<string>
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "no Spark type for the source column type '" ~ duckdb_type ~ "': add it to "
+            ~ "spark_type_of in macros/cross_db/spark.sql") }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The DuckDB types of ingestion's lineage columns (shopsight/contract.py LINEAGE_COLUMNS), for
+    source YAML that documents them without a data_type.
+#}
+{% macro _spark_lineage_types() -%}
+    {{ return({'_source_file': 'varchar', '_row_number': 'bigint', '_dt': 'date',
+               '_loaded_at': 'timestamptz'}) }}
+{%- endmacro %}
+
+
+{#
+    The lake root as an absolute location. Spark stores a table's location as a URI, so a
+    relative path (the profile's default `data/lake`) is refused rather than guessed at.
+#}
+{% macro _spark_lake_root() -%}
+    {%- set lake = env_var('SHOPSIGHT_LAKE_DIR', '') | trim -%}
+    {%- if not lake or not (lake.startswith('/') or '://' in lake) -%}
+        {{ exceptions.raise_compiler_error(
+            "SHOPSIGHT_LAKE_DIR must be an absolute path or URI of the Parquet lake (got '"
+            ~ lake ~ "'); `shopsight run --engine spark` sets it, see docs/spark.md") }}
+    {%- endif -%}
+    {{ return(lake.rstrip('/')) }}
+{%- endmacro %}
+
+
+{#
+    on-run-start: each `raw` source becomes an external table over its lake folder,
+    `<lake>/raw/<table>/_dt=YYYY-MM-DD/*.parquet`, re-created on every run so a moved lake or a
+    changed schema is picked up. The column list comes from the sources YAML (so an empty
+    entity still has its schema and a file of the wrong type fails loudly); a source with an
+    untyped column falls back to Spark's inference from the files. `MSCK REPAIR TABLE` then
+    registers the delivery-date partitions, without which a catalog table shows no rows.
+#}
+{% macro spark__register_lake_sources() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set lake = _spark_lake_root() -%}
+    {%- set lineage = _spark_lineage_types() -%}
+    {%- set sources = graph.sources.values() | selectattr('schema', 'equalto', 'raw') | list -%}
+    {%- if sources -%}
+        {%- do run_query('create database if not exists raw') -%}
+    {%- endif -%}
+    {%- for node in sources -%}
+        {%- set relation = 'raw.' ~ node.identifier -%}
+        {%- set columns = [] -%}
+        {%- set untyped = [] -%}
+        {%- for column in node.columns.values() -%}
+            {%- set declared = column.data_type or lineage.get(column.name) -%}
+            {%- if declared -%}
+                {%- do columns.append('`' ~ column.name ~ '` ' ~ spark_type_of(declared)) -%}
+            {%- else -%}
+                {%- do untyped.append(column.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if '`_dt` date' not in columns -%}
+            {%- do columns.append('`_dt` date') -%}
+        {%- endif -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
+        {%- set ddl -%}
+            create table {{ relation }}
+            {%- if columns and not untyped %} ({{ columns | join(', ') }}){% endif %}
+            using parquet
+            partitioned by (_dt)
+            location '{{ lake }}/raw/{{ node.identifier }}'
+        {%- endset -%}
+        {%- do run_query(ddl) -%}
+        {%- do run_query('msck repair table ' ~ relation) -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#
+    on-run-end: after a build in which nothing failed, every mart built by this run is written
+    to `<lake>/serving/<mart>/` as Parquet, the extract that DuckDB loads into the serving file
+    the dashboard reads (shopsight/spark/serving.py). After a failure nothing is written, so the
+    last good extract stays in place.
+#}
+{% macro spark__write_serving_extract(results) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set bad = results | selectattr('status', 'in', ['error', 'fail', 'runtime error']) | list -%}
+    {%- if bad -%}
+        {{ log('serving extract not written: ' ~ bad | length ~ ' node(s) failed', info=true) }}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set lake = _spark_lake_root() -%}
+    {%- for result in results -%}
+        {%- set node = result.node -%}
+        {%- if node.resource_type in ('model', 'seed') and node.schema == 'marts'
+              and node.config.materialized in ('table', 'incremental', 'seed') -%}
+            {%- set sql -%}
+                insert overwrite directory '{{ lake }}/serving/{{ node.alias }}'
+                using parquet
+                select * from {{ node.schema }}.{{ node.alias }}
+            {%- endset -%}
+            {%- do run_query(sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#- ---------------------------------------------------------------------------------------- -#}
+{#- Seeds                                                                                      -#}
+{#- ---------------------------------------------------------------------------------------- -#}
+
+{#
+    dbt-spark's seed loader for the `session` method pastes each value between single quotes
+    without escaping, so a value holding a quote ("Singles' Day") breaks the INSERT and an
+    empty cell arrives as the string 'None'. This override (a root-project macro of the same
+    name wins over the adapter's) writes proper literals: NULL, numbers and booleans bare, and
+    everything else as an escaped string literal cast to the column's type.
+#}
+{% macro _spark_seed_literal(value) -%}
+    {%- if value is none -%} null
+    {%- elif value is boolean -%} {{ 'true' if value else 'false' }}
+    {%- elif value is number -%} {{ value }}
+    {%- else -%}
+        '{{ (value | string) | replace('\\', '\\\\') | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                (
+                {%- for col_name in agate_table.column_names -%}
+                    {%- set type = column_override.get(
+                        col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                    cast({{ _spark_seed_literal(row[loop.index0]) }} as {{ type }})
+                    {%- if not loop.last %}, {% endif -%}
+                {%- endfor -%}
+                )
+                {%- if not loop.last %},{% endif %}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{%- endmacro %}
+
+
+{#- ---------------------------------------------------------------------------------------- -#}
+{#- Incremental models                                                                         -#}
+{#- ---------------------------------------------------------------------------------------- -#}
+
+{#
+    Spark's Parquet tables have no DELETE, so dbt-spark has no delete+insert. Partitioning the
+    table by the day and overwriting the partitions the new rows fall in (dynamic partition
+    overwrite) replaces exactly the days that delete+insert on the date key replaces on DuckDB.
+#}
+{% macro spark__incremental_by_day(date_column) -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [date_column],
+               'file_format': 'parquet'}) }}
+{%- endmacro %}

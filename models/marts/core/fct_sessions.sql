@@ -1,0 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_date',
+        on_schema_change='fail'
+    )
+}}
+
+with
+
+sessions as (
+
+    select * from {{ ref('int_sessions__converted') }}
+    where {{ incremental_window('session_date') }}
+
+),
+
+final as (
+
+    select
+        session_id,
+        session_date,
+        session_start_ts,
+        visitor_id,
+        buyer_id,
+        person_id,
+        terminal,
+        terminal_group,
+        traffic_source,
+        landing_page,
+        content_id,
+        experiment_id,
+        variant,
+        page_views,
+        orders,
+        gmv,
+        is_converted
+    from sessions
+
+)
+
+select * from final

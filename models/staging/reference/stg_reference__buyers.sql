@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('reference', 'buyers') }}
+
+),
+
+latest_delivery as (
+
+    -- Every delivery is a full snapshot, so only the newest delivery date counts.
+    select max(_dt) as snapshot_dt
+    from source
+
+),
+
+latest_snapshot as (
+
+    -- Within the snapshot a key should appear once; if two files repeat it, the later row wins.
+    select
+        source.*,
+        row_number() over (
+            partition by source.buyer_id
+            order by source._row_number desc, source._source_file desc
+        ) as row_rank
+    from source
+    inner join latest_delivery
+        on source._dt = latest_delivery.snapshot_dt
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        buyer_id,
+
+        -- dimensions
+        city,
+        city_tier,
+
+        -- timestamps
+        registered_at,
+        {{ business_date('registered_at') }} as registered_date
+
+    from latest_snapshot
+    where row_rank = 1
+
+)
+
+select * from renamed

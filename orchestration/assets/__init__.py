@@ -1,0 +1,1 @@
+"""Assets by layer: `raw` (ingestion), `dbt` (staging, intermediate, marts), `publish`."""

@@ -1,0 +1,230 @@
+"""The dbt project as Dagster assets: one `dbt build` per run, tests as asset checks.
+
+Asset keys follow the schema a model lands in (`staging/stg_sales__orders`,
+`marts/kpi_...`) and dbt sources carry `meta.dagster.asset_key` = `raw/<entity>`, so the graph
+reads raw -> staging -> intermediate -> marts -> serving as one picture. The manifest is
+prepared once with `dbt parse` and reused until a file of the dbt project changes.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetsDefinition,
+    Failure,
+    Output,
+)
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from orchestration.checks.recording import record
+from orchestration.partitions import FULL_REFRESH_TAG
+from orchestration.resources import Reporter, ShopsightPaths
+from shopsight.settings import REPO_ROOT
+
+DBT_PROJECT_DIR = REPO_ROOT
+# dbt's own sources of truth: a change to any of them makes the manifest stale.
+DBT_INPUTS = ("models", "macros", "seeds", "data_tests", "snapshots", "analyses")
+DBT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
+# dbt's look-back for late rows (the contract's 7 days); kept in dbt_project.yml vars too.
+LOOKBACK_DAYS = 7
+
+
+def dbt_executable() -> str:
+    """dbt from this venv (beside the running Python), so no PATH set-up is needed."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def has_dbt_project() -> bool:
+    return (DBT_PROJECT_DIR / "dbt_project.yml").exists()
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def _newest_input_mtime() -> float:
+    newest = 0.0
+    for name in DBT_FILES:
+        path = DBT_PROJECT_DIR / name
+        if path.exists():
+            newest = max(newest, path.stat().st_mtime)
+    for folder in DBT_INPUTS:
+        for path in (DBT_PROJECT_DIR / folder).rglob("*"):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest(project: DbtProject) -> Path:
+    """`dbt parse` if the manifest is missing or older than the project's files."""
+    manifest = Path(project.manifest_path)
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
+        return manifest
+    proc = subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+        ],
+        cwd=project.project_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0 or not manifest.exists():
+        raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return manifest
+
+
+class ShopsightDbtTranslator(DagsterDbtTranslator):
+    """Models are keyed and grouped by the schema their folder puts them in."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key: raw/...
+        return AssetKey([_layer(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return _layer(dbt_resource_props)
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    schema = (props.get("config") or {}).get("schema")
+    if schema:
+        return str(schema)
+    fqn = props.get("fqn") or []
+    return str(fqn[1]) if len(fqn) > 2 else "marts"
+
+
+TRANSLATOR = ShopsightDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def _window_vars(paths: ShopsightPaths, run_id: str) -> dict[str, str]:
+    """`min_date` for the incremental models: the earliest delivery this run loaded, minus the
+    late-data look-back (a re-delivered old day can change the days before it)."""
+    with paths.reader() as con:
+        row = con.execute(
+            "select min(dt) from ops.deliveries where run_id = ? and status = 'loaded'", [run_id]
+        ).fetchone()
+    first: date | None = row[0] if row else None
+    return {"min_date": (first - timedelta(days=LOOKBACK_DAYS)).isoformat()} if first else {}
+
+
+def dbt_failures(target_path: Path) -> list[str]:
+    """`<node>: <message>` for every failed or errored node of the run (from run_results)."""
+    path = Path(target_path) / "run_results.json"
+    if not path.exists():
+        return []
+    results = json.loads(path.read_text()).get("results", [])
+    return [
+        f"{r['unique_id']}: {' '.join(str(r.get('message') or r['status']).split())[:300]}"
+        for r in results
+        if r.get("status") in ("error", "fail", "runtime error")
+    ]
+
+
+def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
+    manifest = ensure_manifest(project)
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        dagster_dbt_translator=TRANSLATOR,
+        name="dbt_build",
+        required_resource_keys={"paths", "reporter", "dbt"},
+    )
+    def _dbt(context: AssetExecutionContext) -> Iterator[Any]:
+        dbt: DbtCliResource = context.resources.dbt
+        paths: ShopsightPaths = context.resources.paths
+        reporter: Reporter = context.resources.reporter
+        reporter.flush("ingest", "checks")
+        started = time.perf_counter()
+        os.environ["SHOPSIGHT_WAREHOUSE"] = paths.warehouse  # the profile reads it
+        args = ["build"]
+        if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+            args.append("--full-refresh")
+        else:
+            window = _window_vars(paths, context.run_id)
+            if window:
+                args += ["--vars", json.dumps(window)]
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        checks: list[tuple[str, str, bool, str, dict[str, Any]]] = []
+        models = 0
+        for event in invocation.stream():
+            if isinstance(event, Output | AssetMaterialization):
+                models += 1
+            if isinstance(event, AssetCheckResult | AssetCheckEvaluation):
+                key = event.asset_key
+                severity = "warn" if event.severity == AssetCheckSeverity.WARN else "error"
+                meta = {k: getattr(v, "value", str(v)) for k, v in (event.metadata or {}).items()}
+                checks.append(
+                    (
+                        "/".join(key.path) if key else "?",
+                        event.check_name or "?",
+                        event.passed,
+                        severity,
+                        meta,
+                    )
+                )
+            yield event
+        failures = [c for c in checks if not c[2] and c[3] == "error"]
+        with paths.writer() as con:
+            for asset, name, passed, severity, meta in checks:
+                record(
+                    con,
+                    run_id=context.run_id,
+                    check_name=f"dbt:{name}",
+                    asset=asset,
+                    partition=None,
+                    passed=passed,
+                    severity=severity,
+                    details=meta,
+                )
+        reporter.add(
+            "dbt",
+            models=models,
+            tests=len(checks),
+            failures=len(failures),
+            seconds=time.perf_counter() - started,
+        )
+        reporter.flush("dbt")
+        if not invocation.is_successful():
+            problems = dbt_failures(invocation.target_path) or ["see the dbt log"]
+            raise Failure(
+                description=f"dbt build failed: {'; '.join(problems[:10])}",
+                metadata={"failures": "\n".join(problems)},
+            )
+
+    return _dbt
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

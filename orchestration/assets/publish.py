@@ -1,0 +1,136 @@
+"""`serving/snapshot`: copy the marts and the ops tables into a new DuckDB file, then rename it
+over the dashboard's file in one atomic step.
+
+The dashboard opens the serving file read-only and never the warehouse, so it sees either the
+old snapshot or the new one, never a half-written file. Publishing runs only when every gate of
+the run passed: Dagster skips it when a blocking check or dbt fails upstream, and it re-checks
+`ops.check_results` itself before writing anything.
+"""
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    asset,
+)
+
+from orchestration.resources import Reporter, ShopsightPaths
+from shopsight import contract
+from shopsight.ingest.schema import ensure_schema
+from shopsight.ingest.sqltext import ident, in_list, lit
+
+SERVING_KEY = AssetKey(["serving", "snapshot"])
+OPS_TABLES = ("deliveries", "runs", "check_results")
+SNAPSHOT_ENTITIES = tuple(e.name for e in contract.ENTITIES if e.snapshot)
+
+
+def failed_gates(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """Error-severity checks of this run that did not pass."""
+    ensure_schema(con)
+    rows = con.execute(
+        "select asset || ':' || check_name from ops.check_results "
+        "where run_id = ? and severity = 'error' and not passed order by 1",
+        [run_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def mark_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str | None) -> None:
+    """Upsert this run's row in `ops.runs` (the runner inserts it; a sensor run may not)."""
+    ensure_schema(con)
+    now = datetime.now(UTC)
+    exists = con.execute("select count(*) from ops.runs where run_id = ?", [run_id]).fetchone()
+    if exists and exists[0]:
+        con.execute(
+            "update ops.runs set status = ?, finished_at = ?, message = ? where run_id = ?",
+            [status, now, message, run_id],
+        )
+    else:
+        con.execute(
+            "insert into ops.runs values (?, ?, ?, ?, ?)", [run_id, now, now, status, message]
+        )
+
+
+def publish(con: duckdb.DuckDBPyConnection, serving: Path, run_id: str) -> int:
+    """Write the snapshot beside `serving` and rename it over `serving`; returns tables copied."""
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    tmp = serving.with_name(f".{serving.name}.{run_id}.tmp")
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    marts = [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'marts' order by 1"
+        ).fetchall()
+    ]
+    con.execute(f"attach {lit(tmp)} as snap")
+    try:
+        con.execute("create schema snap.marts")
+        con.execute("create schema snap.ops")
+        for name in marts:
+            con.execute(
+                f"create table snap.marts.{ident(name)} as select * from marts.{ident(name)}"
+            )
+        for name in OPS_TABLES:
+            con.execute(f"create table snap.ops.{name} as select * from ops.{name}")
+        con.execute(
+            "create table snap.ops.quarantine_summary as "
+            "select source, entity, dt, reason_code, count(*) as rows from raw.quarantine "
+            "group by all order by all"
+        )
+        con.execute(
+            f"""
+            create table snap.ops.publish_info as
+            select now() as published_at, {lit(run_id)} as run_id,
+                   min(dt) as data_from, max(dt) as data_through
+            from ops.deliveries
+            where status = 'loaded' and entity not in ({in_list(SNAPSHOT_ENTITIES)})
+            """
+        )
+        con.execute("checkpoint snap")
+    finally:
+        con.execute("detach snap")
+    os.replace(tmp, serving)
+    return len(marts) + len(OPS_TABLES) + 2
+
+
+def build_publish_asset(mart_keys: Sequence[AssetKey]) -> AssetsDefinition:
+    @asset(
+        key=SERVING_KEY,
+        deps=list(mart_keys),
+        group_name="serving",
+        kinds={"duckdb"},
+        description="The dashboard's read-only snapshot: marts.* and ops.* copied into a new "
+        "file and renamed over SHOPSIGHT_SERVING, only after every gate passed.",
+        required_resource_keys={"paths", "reporter"},
+    )
+    def snapshot(context: AssetExecutionContext) -> MaterializeResult:
+        paths: ShopsightPaths = context.resources.paths
+        reporter: Reporter = context.resources.reporter
+        reporter.flush("ingest", "checks", "dbt")
+        started = time.perf_counter()
+        with paths.writer() as con:
+            failed = failed_gates(con, context.run_id)
+            if failed:
+                raise Failure(
+                    description=f"not publishing: {len(failed)} gate(s) failed: "
+                    + ", ".join(failed[:20])
+                )
+            mark_run(con, context.run_id, "succeeded", "published")
+            tables = publish(con, Path(paths.serving), context.run_id)
+        seconds = time.perf_counter() - started
+        reporter.add("publish", tables=tables, path=paths.serving, seconds=seconds)
+        reporter.flush("publish")
+        return MaterializeResult(metadata={"tables": tables, "path": paths.serving})
+
+    return snapshot

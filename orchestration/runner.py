@@ -1,0 +1,181 @@
+"""`run_pipeline`: one in-process Dagster run of the whole pipeline, as `shopsight run` does it.
+
+Holds the warehouse's writer lock for the whole run, finds the deliveries that are new or
+re-delivered, and executes the `shopsight_run` job over their delivery-date range (or, with
+nothing to ingest, dbt and publish only). Runs are recorded in a persistent Dagster instance
+beside the warehouse (`<data dir>/.dagster`), so `dagster dev` shows their history.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shopsight import warehouse as wh
+from shopsight.ingest.layout import discover, unknown_folders
+from shopsight.ingest.loader import pending
+from shopsight.ingest.schema import ensure_schema
+from shopsight.settings import Settings
+
+
+@dataclass
+class RunSummary:
+    """What a run did: the CLI prints it, tests and the benchmark read it."""
+
+    run_id: str
+    success: bool
+    published: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # loaded rows per entity this run
+    deliveries: int = 0
+    quarantined_rows: int = 0
+    failed_deliveries: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def dagster_home(settings: Settings) -> Path:
+    """The persistent Dagster instance's folder: beside the warehouse (`data/.dagster`)."""
+    return settings.warehouse.parent / ".dagster"
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    progress: Callable[[str], None] = print,
+    wait_seconds: float = 0.0,
+) -> RunSummary:
+    """Ingest what is new, gate it, dbt build, publish: one Dagster run, in this process.
+
+    Raises `shopsight.warehouse.WarehouseBusyError` if another run holds the warehouse lock
+    for longer than `wait_seconds`.
+    """
+    from dagster import DagsterInstance
+
+    from orchestration.build import build_definitions
+    from orchestration.jobs import RUN_JOB_NAME
+    from orchestration.partitions import FULL_REFRESH_TAG, range_tags
+    from orchestration.resources import Reporter
+
+    settings.export()
+    run_id = str(uuid.uuid4())
+    started = time.perf_counter()
+    with wh.writer_lock(settings.warehouse, wait_seconds=wait_seconds):
+        with wh.connect(settings.warehouse) as con:
+            ensure_schema(con)
+            con.execute(
+                "insert into ops.runs values (?, ?, null, 'running', null)",
+                [run_id, datetime.now(UTC)],
+            )
+            found = discover(settings.landing_dir)
+            todo = pending(con, found, full_refresh=full_refresh)
+        for odd in unknown_folders(settings.landing_dir):
+            progress(f"[ingest] ignoring {odd}: not a contract entity or dt= folder")
+
+        reporter = Reporter(progress=progress)
+        defs = build_definitions(settings, reporter)
+        job = defs.resolve_job_def(RUN_JOB_NAME)
+        graph = defs.resolve_asset_graph()
+        tags: dict[str, str] = {}
+        if full_refresh:
+            tags[FULL_REFRESH_TAG] = "true"
+        if todo:
+            first = min(d.dt for d in todo).isoformat()
+            last = max(d.dt for d in todo).isoformat()
+            tags.update(range_tags(first, last))
+            selection = list(graph.get_all_asset_keys())
+        else:
+            progress("[ingest] nothing new or re-delivered in the landing zone")
+            selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "raw"]
+
+        home = dagster_home(settings)
+        home.mkdir(parents=True, exist_ok=True)
+        with DagsterInstance.from_config(str(home)) as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                tags=tags,
+                asset_selection=selection,
+                raise_on_error=False,
+                # Progress lines come from the reporter; Dagster's console log only for trouble.
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+            summary = _summarise(run_id, result, reporter)
+        for stage in ("ingest", "checks", "dbt", "publish"):
+            reporter.flush(stage)
+        summary.stage_seconds["total"] = time.perf_counter() - started
+        _finish(settings.warehouse, summary)
+    if summary.success:
+        progress(f"[run] {run_id} succeeded in {summary.stage_seconds['total']:.1f} s")
+    else:
+        progress(f"[run] {run_id} FAILED: {summary.message}")
+    return summary
+
+
+def _summarise(run_id: str, result: Any, reporter: Any) -> RunSummary:
+    stages = reporter.stages
+    summary = RunSummary(run_id=run_id, success=bool(result.success))
+    for stage, figures in stages.items():
+        if "seconds" in figures:
+            summary.stage_seconds[stage] = float(figures["seconds"])
+    summary.published = "publish" in stages
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            text = _error_text(event.event_specific_data.error)
+            summary.failed_steps.append(f"{event.step_key}: {text}")
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            if mat.asset_key.path[0] == "raw":
+                meta = mat.metadata
+                name = mat.asset_key.path[1]
+                if name in summary.rows:
+                    continue  # one materialization event per partition, same metadata
+                summary.rows[name] = int(meta["loaded_rows"].value)
+                summary.deliveries += int(meta["deliveries"].value)
+                summary.quarantined_rows += int(meta["quarantined_rows"].value)
+                for item in meta["failed_deliveries"].value or []:
+                    summary.failed_deliveries.append(f"{name} dt={item['dt']}: {item['error']}")
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity.value == "ERROR":
+            summary.failed_checks.append(
+                f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            )
+    problems = summary.failed_deliveries + summary.failed_checks + summary.failed_steps
+    summary.message = "; ".join(problems[:10]) if problems else "ok"
+    if summary.success and not summary.published:
+        summary.success = False
+        summary.message = "the run finished but did not publish"
+    return summary
+
+
+def _error_text(error: Any) -> str:
+    """The innermost cause of a step failure, on one line (Dagster wraps user errors)."""
+    while error is not None and getattr(error, "cause", None) is not None:
+        error = error.cause
+    if error is None:
+        return "failed"
+    lines = [line for line in error.message.strip().splitlines() if line.strip()]
+    return " ".join(lines[:3])[:500] if lines else error.cls_name or "failed"
+
+
+def _finish(warehouse: Path, summary: RunSummary) -> None:
+    from orchestration.assets.publish import mark_run
+
+    with wh.connect(warehouse) as con:
+        mark_run(
+            con,
+            summary.run_id,
+            "succeeded" if summary.success else "failed",
+            "published" if summary.success else summary.message[:2000],
+        )

@@ -1,0 +1,411 @@
+"""Reading a batch of deliveries of one entity into a staging table, with DuckDB's readers.
+
+One statement reads many files (every dt folder of the batch) so that a two-year backfill costs
+a handful of statements per entity, not one per partition. Files are inspected first (headers,
+keys, Parquet schemas) so that a file missing a required column fails only its own delivery; a
+read that still fails (a truncated or malformed file) is retried without the file DuckDB named,
+and that file's delivery fails with DuckDB's own explanation.
+
+The staging table has, per contract column `c`: `c` (the value as text), `c__t` (the typed value)
+and `c__ok` (false when a present value could not be read as its type), plus `_file` (relative
+to the landing root), `_row_number` (1-based data row), `_dt` and `_raw` (the row as landed).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from shopsight import contract
+from shopsight.ingest.conversions import typed_from_native, typed_from_text
+from shopsight.ingest.layout import Delivery
+from shopsight.ingest.sqltext import ident, lit, lit_list
+
+
+class FileError(Exception):
+    """A file that cannot be read as its entity's format; fails its whole delivery."""
+
+    def __init__(self, file: Path, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.problem = problem
+
+
+@dataclass
+class Staged:
+    """What staging found besides the rows: failed deliveries and schema drift."""
+
+    table: str
+    failed: dict[date, str] = field(default_factory=dict)  # dt -> readable error
+    drift: dict[date, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+@dataclass(frozen=True)
+class _FileInfo:
+    path: Path
+    rel: str
+    dt: date
+
+
+def staging_ddl(entity: contract.Entity, table: str) -> str:
+    cols = ["_file varchar", "_row_number bigint", "_dt date", "_raw varchar"]
+    for c in entity.columns:
+        cols += [
+            f"{ident(c.name)} varchar",
+            f"{ident(c.name + '__t')} {contract.DUCKDB_TYPES[c.type]}",
+            f"{ident(c.name + '__ok')} boolean",
+        ]
+    return f"create or replace temp table {table} ({', '.join(cols)})"
+
+
+def _short_error(exc: Exception) -> str:
+    """DuckDB's message without its 'possible fixes' advice, on one line."""
+    text = str(exc).split("Possible fixes:")[0]
+    text = re.sub(r"^[A-Za-z ]*Error: ", "", text.strip())
+    return " ".join(text.split())[:600]
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    entity: contract.Entity,
+    deliveries: list[Delivery],
+    landing_dir: Path,
+    table: str,
+) -> Staged:
+    """Read every file of `deliveries` into the temp table `table` (replaced if it exists)."""
+    con.execute(staging_ddl(entity, table))
+    staged = Staged(table=table)
+    infos: list[_FileInfo] = []
+    for d in deliveries:
+        if d.stray_files:
+            names = ", ".join(_rel(p, landing_dir) for p in d.stray_files)
+            staged.failed[d.dt] = (
+                f"{_rel(d.folder, landing_dir)}: unexpected file(s) {names}; "
+                f"{entity.key} delivers only .{entity.format} files"
+            )
+            continue
+        infos += [_FileInfo(p, _rel(p, landing_dir), d.dt) for p in d.files]
+    if not infos:
+        return staged
+    reader: Callable[[duckdb.DuckDBPyConnection, contract.Entity, list[_FileInfo], Staged], None]
+    reader = {"csv": _stage_csv, "jsonl": _stage_jsonl, "parquet": _stage_parquet}[entity.format]
+    reader(con, entity, infos, staged)
+    if staged.failed:
+        # A delivery fails whole: drop rows its other (readable) files already staged.
+        dts = ", ".join(lit(dt.isoformat()) for dt in staged.failed)
+        con.execute(f"delete from {table} where _dt in ({dts})")
+    return staged
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _fail(staged: Staged, info: _FileInfo, problem: str) -> None:
+    staged.failed.setdefault(info.dt, f"{info.rel}: {problem}")
+
+
+def _read_groups(
+    con: duckdb.DuckDBPyConnection,
+    groups: list[list[_FileInfo]],
+    staged: Staged,
+    insert: Callable[[list[_FileInfo]], None],
+) -> None:
+    """Run `insert` per group of files; on a read error drop the file DuckDB names and retry.
+
+    If the message names no single file of the group, each file is tried alone to find the bad
+    ones, so one broken file never blocks the other deliveries of the batch.
+    """
+    for group in groups:
+        pending = [f for f in group if f.dt not in staged.failed]
+        while pending:
+            try:
+                con.execute("begin")
+                insert(pending)
+                con.execute("commit")
+                break
+            except (duckdb.Error, FileError) as exc:
+                con.execute("rollback")
+                if isinstance(exc, FileError):
+                    culprits = [f for f in pending if f.path == exc.file]
+                    message = exc.problem
+                else:
+                    message = _short_error(exc)
+                    culprits = [f for f in pending if str(f.path) in str(exc)]
+                if len(culprits) != 1:
+                    culprits = _find_unreadable(con, pending, insert)
+                if not culprits:
+                    raise
+                for f in culprits:
+                    _fail(staged, f, message if len(culprits) == 1 else "unreadable file")
+                pending = [f for f in pending if f.dt not in staged.failed]
+
+
+def _find_unreadable(
+    con: duckdb.DuckDBPyConnection,
+    files: list[_FileInfo],
+    insert: Callable[[list[_FileInfo]], None],
+) -> list[_FileInfo]:
+    bad: list[_FileInfo] = []
+    for f in files:
+        con.execute("begin")
+        try:
+            insert([f])
+        except (duckdb.Error, FileError):
+            bad.append(f)
+        finally:
+            con.execute("rollback")
+    return bad
+
+
+def _file_map(con: duckdb.DuckDBPyConnection, files: list[_FileInfo]) -> None:
+    """A temp table mapping the reader's `filename` to the relative path and dt."""
+    con.execute(
+        "create or replace temp table _ingest_files (filename varchar, rel varchar, dt date)"
+    )
+    con.executemany(
+        "insert into _ingest_files values (?, ?, ?)",
+        [(str(f.path), f.rel, f.dt) for f in files],
+    )
+
+
+def _insert_from_scan(
+    con: duckdb.DuckDBPyConnection,
+    entity: contract.Entity,
+    staged: Staged,
+    scan_sql: str | None,
+    text_exprs: dict[str, str],
+    typed_exprs: dict[str, str],
+    ok_extra: dict[str, str],
+    raw_expr: str,
+    row_number_expr: str | None = None,
+) -> None:
+    """Materialise `scan_sql` (in file order; None: `_ingest_scan` exists), then stage its rows.
+
+    The scan is materialised first because DuckDB keeps insertion order: the temp table's rowid
+    then follows file order and row order, which gives each row its row number in its file.
+    """
+    if scan_sql is not None:
+        con.execute(f"create or replace temp table _ingest_scan as {scan_sql}")
+    rn = row_number_expr or "row_number() over (partition by s.filename order by s.rowid)"
+    select = ["f.rel", rn, "f.dt", raw_expr]
+    for c in entity.columns:
+        text = text_exprs[c.name]
+        typed = typed_exprs[c.name]
+        ok = f"({text}) is null or ({typed}) is not null"
+        if c.name in ok_extra:
+            ok = f"({ok}) and ({ok_extra[c.name]})"
+        select += [text, typed, ok]
+    con.execute(
+        f"insert into {staged.table} select {', '.join(select)} "
+        "from _ingest_scan s join _ingest_files f on f.filename = s.filename"
+    )
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _csv_header(path: Path) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            row = next(csv.reader(fh), None)
+    except UnicodeDecodeError as exc:
+        raise FileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise FileError(path, f"unreadable CSV header ({exc})") from None
+    if not row:
+        raise FileError(path, "empty file: no header row")
+    return row
+
+
+def _check_columns(
+    entity: contract.Entity, info: _FileInfo, names: list[str], staged: Staged
+) -> bool:
+    """Fail the file if a required column is missing or a name repeats; record drift."""
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        _fail(staged, info, f"repeated column(s) {', '.join(dupes)}")
+        return False
+    missing = [c for c in entity.required_columns if c not in names]
+    if missing:
+        _fail(staged, info, f"missing required column(s) {', '.join(missing)}")
+        return False
+    extra = [n for n in names if n not in entity.column_names]
+    if extra:
+        staged.drift[info.dt].update(extra)
+    return True
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection, entity: contract.Entity, files: list[_FileInfo], staged: Staged
+) -> None:
+    by_header: dict[tuple[str, ...], list[_FileInfo]] = defaultdict(list)
+    for info in files:
+        try:
+            header = _csv_header(info.path)
+        except FileError as exc:
+            _fail(staged, info, exc.problem)
+            continue
+        if _check_columns(entity, info, header, staged):
+            by_header[tuple(header)].append(info)
+
+    def insert_group(header: tuple[str, ...]) -> Callable[[list[_FileInfo]], None]:
+        def insert(group: list[_FileInfo]) -> None:
+            _file_map(con, group)
+            columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
+            scan = (
+                f"select * from read_csv({lit_list(f.path for f in group)}, header = true, "
+                "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                f"strict_mode = true, null_padding = false, encoding = 'utf-8', "
+                f"columns = {columns}, filename = true, hive_partitioning = false)"
+            )
+            text = {
+                c.name: (f"nullif(s.{ident(c.name)}, '')" if c.name in header else "null::varchar")
+                for c in entity.columns
+            }
+            typed = {c.name: typed_from_text(text[c.name], c.type) for c in entity.columns}
+            raw = (
+                "to_json(struct_pack("
+                + ", ".join(f"{ident(h)} := s.{ident(h)}" for h in header)
+                + "))::varchar"
+            )
+            _insert_from_scan(con, entity, staged, scan, text, typed, {}, raw)
+
+        return insert
+
+    for header, group in by_header.items():
+        _read_groups(con, [group], staged, insert_group(header))
+
+
+# --- JSON Lines --------------------------------------------------------------------------------
+
+
+def _stage_jsonl(
+    con: duckdb.DuckDBPyConnection, entity: contract.Entity, files: list[_FileInfo], staged: Staged
+) -> None:
+    def insert(group: list[_FileInfo]) -> None:
+        _file_map(con, group)
+        scan = (
+            f"select json, filename from read_json_objects({lit_list(f.path for f in group)}, "
+            "format = 'newline_delimited', filename = true, hive_partitioning = false)"
+        )
+        con.execute(f"create or replace temp table _ingest_scan as {scan}")
+        # A line that is valid JSON but not an object cannot be a row of the entity.
+        bad = con.execute(
+            "select filename, n from (select filename, json, row_number() over "
+            "(partition by filename order by rowid) n from _ingest_scan) "
+            "where json is null or json_type(json) <> 'OBJECT' limit 1"
+        ).fetchone()
+        if bad:
+            raise FileError(Path(bad[0]), f"line {bad[1]} is not a JSON object")
+        text: dict[str, str] = {}
+        ok_extra: dict[str, str] = {}
+        for c in entity.columns:
+            path = lit("$." + c.name) if c.name.isidentifier() else lit(f'$."{c.name}"')
+            jtype = f"json_type(s.json, {path})"
+            if c.type == "string_array":
+                text[c.name] = (
+                    f"case when {jtype} is null or {jtype} = 'NULL' then null "
+                    f"else json_extract(s.json, {path})::varchar end"
+                )
+            else:
+                text[c.name] = f"nullif(json_extract_string(s.json, {path}), '')"
+                # An object or array where a scalar belongs is unreadable as the column's type.
+                ok_extra[c.name] = f"coalesce({jtype} not in ('OBJECT', 'ARRAY'), true)"
+        typed = {c.name: typed_from_text(text[c.name], c.type) for c in entity.columns}
+        _insert_from_scan(con, entity, staged, None, text, typed, ok_extra, "s.json::varchar")
+
+    good = list(files)
+    _read_groups(con, [good], staged, insert)
+    # Keys per file: a required key absent from every line fails the file; unknown keys drift.
+    present = [f for f in good if f.dt not in staged.failed]
+    if not present:
+        return
+    _file_map(con, present)
+    rows = con.execute(
+        f"select f.rel, k from (select distinct _file as rel, unnest(json_keys(_raw)) as k "
+        f"from {staged.table}) t join _ingest_files f using (rel)"
+    ).fetchall()
+    keys: dict[str, set[str]] = defaultdict(set)
+    for rel, k in rows:
+        keys[rel].add(k)
+    nonempty = {r[0] for r in con.execute(f"select distinct _file from {staged.table}").fetchall()}
+    for info in present:
+        if info.rel in nonempty:
+            _check_columns(entity, info, sorted(keys[info.rel]), staged)
+
+
+# --- Parquet -----------------------------------------------------------------------------------
+
+
+def _parquet_schemas(
+    con: duckdb.DuckDBPyConnection, files: list[_FileInfo], staged: Staged
+) -> dict[str, list[tuple[str, str]]]:
+    """Column names and DuckDB types per file, read from each file's footer only."""
+    schemas: dict[str, list[tuple[str, str]]] = {}
+    for info in files:
+        try:
+            rows = con.execute(
+                f"describe select * from read_parquet({lit(info.path)}, hive_partitioning = false)"
+            ).fetchall()
+        except duckdb.Error as exc:
+            _fail(staged, info, _short_error(exc))
+            continue
+        schemas[str(info.path)] = [(r[0], r[1]) for r in rows]
+    return schemas
+
+
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, entity: contract.Entity, files: list[_FileInfo], staged: Staged
+) -> None:
+    schemas = _parquet_schemas(con, files, staged)
+    groups: dict[tuple[tuple[str, str], ...], list[_FileInfo]] = defaultdict(list)
+    for info in files:
+        schema = schemas.get(str(info.path))
+        if schema is None:
+            continue
+        if _check_columns(entity, info, [n for n, _ in schema], staged):
+            groups[tuple(schema)].append(info)
+
+    def insert_group(schema: tuple[tuple[str, str], ...]) -> Callable[[list[_FileInfo]], None]:
+        native = dict(schema)
+
+        def insert(group: list[_FileInfo]) -> None:
+            _file_map(con, group)
+            scan = (
+                f"select * from read_parquet({lit_list(f.path for f in group)}, "
+                "filename = true, file_row_number = true, hive_partitioning = false)"
+            )
+            text: dict[str, str] = {}
+            typed: dict[str, str] = {}
+            for c in entity.columns:
+                if c.name not in native:
+                    text[c.name] = "null::varchar"
+                    typed[c.name] = f"null::{contract.DUCKDB_TYPES[c.type]}"
+                    continue
+                col = f"s.{ident(c.name)}"
+                text[c.name] = f"nullif(cast({col} as varchar), '')"
+                typed[c.name] = typed_from_native(col, native[c.name], c.type)
+            raw = (
+                "to_json(struct_pack("
+                + ", ".join(f"{ident(n)} := s.{ident(n)}" for n in native)
+                + "))::varchar"
+            )
+            _insert_from_scan(
+                con, entity, staged, scan, text, typed, {}, raw, "s.file_row_number + 1"
+            )
+
+        return insert
+
+    for schema, group in groups.items():
+        _read_groups(con, [group], staged, insert_group(schema))

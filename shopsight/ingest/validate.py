@@ -1,0 +1,183 @@
+"""The row verdict: the first contract rule each staged row breaks, computed set-wise in SQL.
+
+One `CASE` chain per entity walks the reasons in the documented order (missing_required,
+bad_type, bad_enum, out_of_range, rule_violation, future_event / late_beyond_window,
+conflicting_duplicate, unknown_reference) and yields a struct `(reason, col, message)` or NULL.
+Exact copies of a row inside one delivery get `_copy > 1` and the verdict of their first copy.
+"""
+
+from __future__ import annotations
+
+from shopsight import contract
+from shopsight.ingest.conversions import TYPE_WORDS
+from shopsight.ingest.rules import LOOKUPS, violation_sql
+from shopsight.ingest.sqltext import ident, in_list, lit
+
+# Where a referenced entity's keys come from when checking `references` (loaded rows).
+# order_items -> orders is resolved by shopsight.ingest.orders (orders load in the same step).
+DEFERRED_REFERENCES = {("order_items", "order_id")}
+
+
+def verdict(reason: str, column: str | None, message_sql: str) -> str:
+    col = lit(column) if column else "null::varchar"
+    return f"struct_pack(reason := {lit(reason)}, col := {col}, message := {message_sql})"
+
+
+def _shown(text_col: str) -> str:
+    """A landed value quoted for a message, cut to a readable length."""
+    return f"'''' || left({text_col}, 80) || ''''"
+
+
+def typed_names(entity: contract.Entity, prefix: str = "") -> dict[str, str]:
+    return {c.name: f"{prefix}{ident(c.name + '__t')}" for c in entity.columns}
+
+
+def own_checks(entity: contract.Entity) -> list[tuple[str, str]]:
+    """(condition, verdict) pairs for the checks that read one row only, in reason order."""
+    typed = typed_names(entity)
+    text = {c.name: ident(c.name) for c in entity.columns}
+    out: list[tuple[str, str]] = []
+    for c in entity.columns:
+        if c.required:
+            out.append(
+                (
+                    f"{text[c.name]} is null",
+                    verdict("missing_required", c.name, lit(f"{c.name} is empty")),
+                )
+            )
+    for c in entity.columns:
+        msg = f"{lit(c.name + ': cannot read ')} || {_shown(text[c.name])} || {lit(' as ' + TYPE_WORDS[c.type])}"
+        out.append((f"not {ident(c.name + '__ok')}", verdict("bad_type", c.name, msg)))
+    for c in entity.columns:
+        if c.enum:
+            msg = (
+                f"{lit(c.name + ': ')} || {_shown(text[c.name])} || "
+                f"{lit(' is not one of ' + ', '.join(c.enum))}"
+            )
+            out.append(
+                (f"{typed[c.name]} not in ({in_list(c.enum)})", verdict("bad_enum", c.name, msg))
+            )
+    for c in entity.columns:
+        if c.min_value is not None:
+            msg = f"{lit(c.name + ': ')} || {_shown(text[c.name])} || {lit(f' is below the minimum {c.min_value:g}')}"
+            out.append((f"{typed[c.name]} < {c.min_value!r}", verdict("out_of_range", c.name, msg)))
+    for rule in entity.rules:
+        if rule.reason != "rule_violation":
+            continue
+        pred = violation_sql(rule, typed)
+        if pred is not None:
+            msg = lit(f"rule {rule.code}: {rule.description}")
+            out.append(
+                (f"coalesce({pred}, false)", verdict("rule_violation", rule.columns[0], msg))
+            )
+    if entity.event_time:
+        out += _window_checks(entity, typed[entity.event_time], entity.event_time)
+    return out
+
+
+def _window_checks(entity: contract.Entity, col: str, name: str) -> list[tuple[str, str]]:
+    days = contract.LATE_DATA_DAYS
+    tz = lit(contract.BUSINESS_TIMEZONE)
+    if entity.column(name).type == "date":
+        future = f"{col} > _dt"
+        late = f"{col} < _dt - {days}"
+    else:
+        future = f"{col} >= timezone({tz}, (_dt + 1)::timestamp)"
+        late = f"{col} < timezone({tz}, _dt::timestamp) - interval {days} day"
+    shown = f"{lit(name + ' ')} || {col}::varchar"
+    return [
+        (
+            future,
+            verdict(
+                "future_event",
+                name,
+                f"{shown} || ' is after the end of delivery date ' || _dt::varchar || ' ({contract.BUSINESS_TIMEZONE})'",
+            ),
+        ),
+        (
+            late,
+            verdict(
+                "late_beyond_window",
+                name,
+                f"{shown} || ' is more than {days} days before delivery date ' || _dt::varchar",
+            ),
+        ),
+    ]
+
+
+def reference_checks(entity: contract.Entity) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Joins, and (column, lookup column, message SQL) for keys that must exist elsewhere."""
+    typed = typed_names(entity, "s.")
+    joins: list[str] = []
+    checks: list[tuple[str, str, str]] = []
+    for c in entity.columns:
+        if c.references is None or (entity.name, c.name) in DEFERRED_REFERENCES:
+            continue
+        ref_entity, ref_col = c.references
+        alias = f"ref_{c.name}"
+        joins.append(
+            f"left join (select distinct {ident(ref_col)} as k from raw.{ident(ref_entity)}) "
+            f"{alias} on {alias}.k = {typed[c.name]}"
+        )
+        ref_key = contract.entity(ref_entity).key
+        msg = f"{lit(c.name + ' ')} || {_shown(ident(c.name))} || {lit(' is not in ' + ref_key)}"
+        checks.append((c.name, f"{alias}.k as _ref_{c.name}", msg))
+    return joins, checks
+
+
+def build_verdicts(entity: contract.Entity, staged: str, out: str) -> str:
+    """SQL creating temp table `out`: the staged rows plus `_copy`, `_keycount` and `_verdict`."""
+    typed = typed_names(entity, "s.")
+    lookup_joins: list[str] = []
+    lookup_cols: list[str] = []
+    for lk in LOOKUPS.get(entity.name, ()):
+        lookup_joins.append(lk.join.format(**typed))
+        lookup_cols += list(lk.columns)
+    ref_joins, ref_checks = reference_checks(entity)
+    ref_cols = [select for _, select, _ in ref_checks]
+    select_extra = "".join(", " + c for c in lookup_cols + ref_cols)
+
+    own = own_checks(entity)
+    own_case = "case " + " ".join(f"when {cond} then {v}" for cond, v in own) + " end"
+    text_cols = ", ".join(ident(c.name) for c in entity.columns)
+    key = list(entity.primary_key)
+    if entity.versioned_by and entity.versioned_by not in key:
+        key.append(entity.versioned_by)
+    key_cols = ", ".join(ident(k + "__t") for k in key)
+    key_text = " || ', ' || ".join(f"{lit(k + '=')} || coalesce({ident(k)}, '')" for k in key)
+
+    later: list[str] = [
+        f"when _keycount > 1 then {verdict('conflicting_duplicate', key[0], f'{key_text} || ' + lit(' appears with different values in this delivery'))}"
+    ]
+    for col, _, msg in ref_checks:
+        cond = f"{ident(col + '__t')} is not null and _ref_{col} is null"
+        later.append(f"when {cond} then {verdict('unknown_reference', col, msg)}")
+    for rule in entity.rules:
+        if rule.reason == "unknown_reference":
+            pred = violation_sql(rule, typed_names(entity))
+            if pred is not None:
+                msg = lit(f"rule {rule.code}: {rule.description}")
+                later.append(
+                    f"when coalesce({pred}, false) then {verdict('unknown_reference', rule.columns[-1], msg)}"
+                )
+    final_case = "case when _own is not null then _own " + " ".join(later) + " end"
+    return f"""
+create or replace temp table {out} as
+with looked as (
+  select s.*{select_extra}
+  from {staged} s
+  {" ".join(lookup_joins)}
+  {" ".join(ref_joins)}
+),
+own as (select *, {own_case} as _own from looked),
+counted as (
+  select *, row_number() over (partition by _dt, {text_cols} order by _file, _row_number) as _copy
+  from own
+),
+keyed as (
+  select *, count(*) filter (where _own is null and _copy = 1)
+    over (partition by _dt, {key_cols}) as _keycount
+  from counted
+)
+select * exclude (_own), {final_case} as _verdict from keyed
+"""
