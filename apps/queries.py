@@ -35,7 +35,9 @@ GRAINS: dict[str, str] = {"day": "day", "week": "week", "month": "month"}
 CONTENT_BREAKDOWNS: dict[str, str] = {"platform": "platform", "content_type": "content_type"}
 
 
-def _scope_sql(scope: BrandScope, brand_col: str = "brand_id", category_col: str = "category"):
+def _scope_sql(
+    scope: BrandScope, brand_col: str = "brand_id", category_col: str = "category"
+) -> tuple[str, list[Any]]:
     """A WHERE fragment and its parameters for a brand scope (NULL list = no restriction)."""
     sql = (
         f"(?::varchar[] is null or list_contains(?::varchar[], {brand_col}))"

@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "serve": "shopsight.serve",
     "demo": "shopsight.demo",
     "bench": "shopsight.bench.command",
+    "doctor": "shopsight.doctor",
+    "backfill": "shopsight.backfill",
 }
 
 

@@ -102,9 +102,7 @@ def _swap_in(new: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
-def export_raw(
-    warehouse: Path, lake: Path, entities: Iterable[str] | None = None
-) -> LakeExport:
+def export_raw(warehouse: Path, lake: Path, entities: Iterable[str] | None = None) -> LakeExport:
     """Write `raw.<entity>` of `warehouse` to `<lake>/raw/<entity>/_dt=.../*.parquet`.
 
     Every listed entity (default: all of the contract's) must exist in the warehouse. The caller

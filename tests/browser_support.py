@@ -51,7 +51,11 @@ def free_port() -> int:
 def create_demo_users(serving: Path, users_file: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "shopsight.cli", "serve", "--create-demo-users"],
-        env={**os.environ, "SHOPSIGHT_SERVING": str(serving), "SHOPSIGHT_USERS_FILE": str(users_file)},
+        env={
+            **os.environ,
+            "SHOPSIGHT_SERVING": str(serving),
+            "SHOPSIGHT_USERS_FILE": str(users_file),
+        },
         capture_output=True,
         text=True,
         timeout=120,

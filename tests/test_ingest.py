@@ -291,6 +291,7 @@ def test_unreadable_files_fail_their_delivery_only(landing: Path, warehouse: Pat
     failed = {(e, d.dt): d.error for e, load in loads.items() for d in load.failed}
     assert set(failed) == {
         ("orders", days[0]),
+        ("order_items", days[0]),  # an order and its lines stand or fall together
         ("content_events", days[1]),
         ("sessions", days[2]),
         ("skus", days[3]),
@@ -311,6 +312,35 @@ def test_unreadable_files_fail_their_delivery_only(landing: Path, warehouse: Pat
             f"where entity = 'orders' and dt = '{days[0]}'"
         ).fetchone()
     assert status == ("failed", True)
+
+
+@pytest.mark.parametrize("cut", [3, 12, 40])
+def test_a_text_file_cut_inside_its_last_row_fails_as_truncated(
+    landing: Path, warehouse: Path, cut: int
+) -> None:
+    write_world(landing, D1)
+    path = folder(landing, "orders", D1) / "part-0.csv"
+    path.write_bytes(path.read_bytes()[:-cut])
+    loads = ingest(warehouse, landing, "t")
+    (failed,) = loads["orders"].failed
+    assert failed.error is not None and failed.error.startswith(
+        "sales/orders/dt=2015-03-01/part-0.csv: "
+    )
+    assert "truncated" in failed.error or "Expected Number of Columns" in failed.error
+    # The lines of that day's orders fail with them instead of being quarantined one by one.
+    (lines,) = loads["order_items"].failed
+    assert "orders delivery of this dt failed" in (lines.error or "")
+    # Shipments of orders that were not loaded point at nothing (the policy's last line).
+    assert {(q[0], q[5]) for q in quarantine(warehouse)} == {("shipments", "unknown_reference")}
+
+
+def test_a_last_row_without_line_break_is_fine_when_valid(landing: Path, warehouse: Path) -> None:
+    write_world(landing, D1)
+    path = folder(landing, "orders", D1) / "part-0.csv"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    loads = ingest(warehouse, landing, "t")
+    assert not loads["orders"].failed
+    assert loads["orders"].total("loaded") == 3
 
 
 def test_unknown_columns_are_schema_drift_not_failure(landing: Path, warehouse: Path) -> None:

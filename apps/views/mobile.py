@@ -7,6 +7,8 @@ import streamlit as st
 from apps import charts, periods, queries, ui
 from apps import format as fmt
 
+TOP_BRANDS = 15  # the chart; the table below lists every brand in scope
+
 
 def render(ctx: ui.PageContext) -> None:
     f, snap, style = ctx.filters, ctx.snap, ctx.filters.style
@@ -72,8 +74,9 @@ def render(ctx: ui.PageContext) -> None:
     by_brand = queries.mobile_by_brand(snap, ctx.scope, f.start, f.end)
     by_cat = queries.mobile_by_category(snap, ctx.scope, f.start, f.end)
     with left:
-        st.subheader("By brand")
-        ui.chart(charts.share_bars(by_brand, "brand_name", "mobile_gmv_share", "Mobile GMV share"))
+        st.subheader(f"By brand (top {TOP_BRANDS} by online GMV)")
+        top = by_brand.head(TOP_BRANDS)
+        ui.chart(charts.share_bars(top, "brand_name", "mobile_gmv_share", "Mobile GMV share"))
     with right:
         st.subheader("By category")
         ui.chart(charts.share_bars(by_cat, "category", "mobile_gmv_share", "Mobile GMV share"))

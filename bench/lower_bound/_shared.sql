@@ -154,20 +154,18 @@ qualify row_number() over (
 
 -- Statistics helpers for the experiment mart.
 -- erfc by the Chebyshev fit in Numerical Recipes (fractional error below 1.2e-7 everywhere).
-create or replace macro lb_erfc(x) as (
-    with fit as (select 1.0 / (1.0 + 0.5 * abs(x)) as t)
-    select
-        case when x >= 0 then r else 2.0 - r end
-    from (
-        select
-            t * exp(
-                -abs(x) * abs(x) - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (
-                    0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (
-                        1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
-            ) as r
-        from fit
-    )
-);
+create or replace macro lb_erfc_tail(z, t) as
+    t * exp(
+        -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+            -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+                -0.82215223 + t * 0.17087277))))))))
+    );
+
+create or replace macro lb_erfc(x) as
+    case
+        when x >= 0 then lb_erfc_tail(x, 1.0 / (1.0 + 0.5 * x))
+        else 2.0 - lb_erfc_tail(-x, 1.0 / (1.0 - 0.5 * x))
+    end;
 
 -- P(X >= x) for a chi-square variable with k degrees of freedom, by the closed forms for
 -- integer k: even k = 2m: exp(-x/2) sum_{i<m} (x/2)^i / i!; odd k = 2m + 1:
@@ -175,7 +173,7 @@ create or replace macro lb_erfc(x) as (
 create or replace macro lb_chi2_sf(x, k) as (
     case
         when k % 2 = 0 then exp(-x / 2.0) * coalesce(list_sum(list_transform(
-            range(k // 2), lambda i: pow(x / 2.0, i) / cast(factorial(i) as double)
+            range(k // 2), lambda i: pow(x / 2.0, i) / cast(factorial(cast(i as integer)) as double)
         )), 0.0)
         else lb_erfc(sqrt(x / 2.0)) + sqrt(2.0 * x / pi()) * exp(-x / 2.0) * coalesce(
             list_sum(list_transform(

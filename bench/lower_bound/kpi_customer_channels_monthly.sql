@@ -1,6 +1,6 @@
 -- One row per month with counted orders: buyers who ordered only online, only offline, or in
 -- both that month, and GMV per buyer of each group.
-with buyers as (
+with buyer_months as (
     select
         date_trunc('month', order_date) as month,
         buyer_id,
@@ -24,5 +24,5 @@ select
         as offline_only_gmv_per_buyer,
     sum(gmv) filter (where any_online and any_offline) / nullif(omnichannel_buyers, 0)
         as omnichannel_gmv_per_buyer
-from buyers
+from buyer_months
 group by month

@@ -181,11 +181,6 @@ def mobile_share(landing: Path, orders: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().merge(brands, on="brand_id", how="left")
 
 
-def _srm_p_value(observed: np.ndarray, weights: np.ndarray) -> float:
-    expected = weights / weights.sum() * observed.sum()
-    return float(stats.chisquare(observed, expected).pvalue)
-
-
 def experiment_results(landing: Path, orders: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
     experiments = _latest_snapshot(_csv(landing, "reference", "experiments"))
     experiments = experiments.drop_duplicates("experiment_id", keep="last").copy()
@@ -216,7 +211,7 @@ def experiment_results(landing: Path, orders: pd.DataFrame, sessions: pd.DataFra
     )
     firsts["segment"] = np.where(firsts["returning"].fillna(False).astype(bool), "returning", "new")
 
-    cells = pd.concat(
+    counts = pd.concat(
         [
             firsts.groupby(["experiment_id", "variant", "segment"]).agg(
                 visitors=("visitor_id", "size"), converters=("converter", "sum")
@@ -225,44 +220,61 @@ def experiment_results(landing: Path, orders: pd.DataFrame, sessions: pd.DataFra
             .groupby(["experiment_id", "variant", "segment"])
             .agg(visitors=("visitor_id", "size"), converters=("converter", "sum")),
         ]
-    ).reset_index()
-    cells["conversion_rate"] = cells["converters"] / cells["visitors"]
+    )
+    # Every planned variant in every segment, even with nobody in it.
+    weights = {
+        (row.experiment_id, variant): float(weight)
+        for row in experiments.itertuples()
+        for variant, weight in json.loads(row.allocation).items()
+    }
+    variants = set(weights) | set(zip(firsts["experiment_id"], firsts["variant"], strict=True))
+    grid = pd.MultiIndex.from_tuples(
+        [(e, v, seg) for e, v in sorted(variants) for seg in ("all", "new", "returning")],
+        names=["experiment_id", "variant", "segment"],
+    )
+    cells = counts.reindex(grid, fill_value=0).reset_index()
+    cells["conversion_rate"] = cells["converters"] / cells["visitors"].replace(0, np.nan)
 
-    cells = cells.merge(experiments[["experiment_id", "control_variant", "allocation"]])
+    cells = cells.merge(experiments[["experiment_id", "control_variant"]])
     control = cells[cells["variant"] == cells["control_variant"]][
         ["experiment_id", "segment", "visitors", "converters", "conversion_rate"]
     ].rename(columns={"visitors": "n_c", "converters": "x_c", "conversion_rate": "p_c"})
     out = cells.merge(control, on=["experiment_id", "segment"], how="left")
     treated = out["variant"] != out["control_variant"]
-    p, n, x = out["conversion_rate"], out["visitors"], out["converters"]
-    pc, nc, xc = out["p_c"], out["n_c"], out["x_c"]
+    p, pc = out["conversion_rate"], out["p_c"]
+    # Zero counts make a statistic undefined: NaN, never an infinity.
+    n, nc = out["visitors"].replace(0, np.nan), out["n_c"].replace(0, np.nan)
+    x, xc = out["converters"].replace(0, np.nan), out["x_c"].replace(0, np.nan)
     abs_lift = p - pc
     se_abs = np.sqrt(p * (1 - p) / n + pc * (1 - pc) / nc)
-    log_ratio = np.log(p / pc)
+    rel_lift = p / pc.replace(0, np.nan) - 1
     se_log = np.sqrt((1 - p) / x + (1 - pc) / xc)
-    pooled = (x + xc) / (n + nc)
-    z = abs_lift / np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / nc))
+    pooled = (out["converters"] + out["x_c"]) / (n + nc)
+    se_pooled = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / nc)).replace(0, np.nan)
+    z = abs_lift / se_pooled
     lifts = {
         "abs_lift": abs_lift,
         "abs_lift_ci_low": abs_lift - Z_975 * se_abs,
         "abs_lift_ci_high": abs_lift + Z_975 * se_abs,
-        "rel_lift": p / pc - 1,
-        "rel_lift_ci_low": np.exp(log_ratio - Z_975 * se_log) - 1,
-        "rel_lift_ci_high": np.exp(log_ratio + Z_975 * se_log) - 1,
-        "p_value": 2 * stats.norm.sf(np.abs(z)),
+        "rel_lift": rel_lift,
+        "rel_lift_ci_low": np.exp(np.log(rel_lift + 1) - Z_975 * se_log) - 1,
+        "rel_lift_ci_high": np.exp(np.log(rel_lift + 1) + Z_975 * se_log) - 1,
+        "p_value": pd.Series(2 * stats.norm.sf(np.abs(z)), index=out.index),
     }
     for col, values in lifts.items():
         out[col] = values.where(treated)
 
     srm: dict[str, float] = {}
     for exp_id, group in out[out["segment"] == "all"].groupby("experiment_id"):
-        allocation = json.loads(group["allocation"].iloc[0])
-        weights = np.array([allocation.get(v, np.nan) for v in group["variant"]], dtype=float)
-        srm[exp_id] = _srm_p_value(group["visitors"].to_numpy(dtype=float), weights)
+        planned = group[[(exp_id, v) in weights for v in group["variant"]]]
+        expected = np.array([weights[(exp_id, v)] for v in planned["variant"]])
+        observed = planned["visitors"].to_numpy(dtype=float)
+        if observed.sum() > 0:
+            srm[exp_id] = float(stats.chisquare(observed, expected * observed.sum()).pvalue)
     is_all = out["segment"] == "all"
     out["srm_p_value"] = out["experiment_id"].map(srm).where(is_all)
-    out["srm_flag"] = (out["srm_p_value"] < 0.001).where(is_all)
-    return out.drop(columns=["control_variant", "allocation", "n_c", "x_c", "p_c"])
+    out["srm_flag"] = (out["srm_p_value"] < 0.001).where(is_all & out["srm_p_value"].notna())
+    return out.drop(columns=["control_variant", "n_c", "x_c", "p_c"])
 
 
 def run(landing: Path) -> dict[str, pd.DataFrame]:

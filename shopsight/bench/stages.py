@@ -38,15 +38,11 @@ def simulate(timer: Timer, landing: Path, start: date, days: int, scale: float, 
 
 
 def landing_rows(truth: Any) -> int | None:
-    """Total rows the simulator reports writing, if its result says so."""
-    if not isinstance(truth, dict):
+    """Total rows the simulator wrote, from its truth (`entities.<name>.rows`)."""
+    entities = truth.get("entities") if isinstance(truth, dict) else None
+    if not isinstance(entities, dict):
         return None
-    rows = truth.get("rows") or truth.get("row_counts") or truth.get("files", {}).get("rows")
-    if isinstance(rows, dict):
-        return int(sum(v for v in rows.values() if isinstance(v, int | float)))
-    if isinstance(rows, int):
-        return rows
-    return None
+    return int(sum(int(e.get("rows", 0)) for e in entities.values() if isinstance(e, dict)))
 
 
 def _stage_of_step(step_key: str) -> str | None:

@@ -144,6 +144,14 @@ def load_unit(
         e = contract.entity(name)
         staged[name] = stage(con, e, by_entity[name], landing_dir, f"_stg_{name}")
         con.execute(build_verdicts(e, f"_stg_{name}", f"_chk_{name}"))
+        fail_truncated(con, e, by_entity[name], staged[name], landing_dir)
+    if unit == "orders":
+        _fail_together(staged["orders"], staged["order_items"])
+    for name in members:
+        if staged[name].failed:
+            dts = in_list(dt.isoformat() for dt in staged[name].failed)
+            con.execute(f"delete from _stg_{name} where _dt in ({dts})")
+            con.execute(f"delete from _chk_{name} where _dt in ({dts})")
     if unit == "orders":
         orders_rules.reconcile(
             con,
@@ -169,6 +177,59 @@ def load_unit(
     for r in results.values():
         r.seconds = seconds / len(members)
     return results
+
+
+def fail_truncated(
+    con: duckdb.DuckDBPyConnection,
+    e: contract.Entity,
+    deliveries: list[Delivery],
+    staged: Staged,
+    landing_dir: Path,
+) -> None:
+    """Fail the delivery of a text file that was cut off: it does not end with a line break
+    and its last row is broken. (A cut inside the last field still parses as a row with the
+    right number of fields, so the reader alone would only quarantine that row.)"""
+    if e.format == "parquet":
+        return
+    cut: dict[str, Delivery] = {}
+    for d in deliveries:
+        for path in d.files:
+            if d.dt not in staged.failed and not _ends_with_newline(path):
+                cut[path.resolve().relative_to(landing_dir.resolve()).as_posix()] = d
+    if not cut:
+        return
+    rows = con.execute(
+        f"""
+        select _file, _row_number, _verdict.reason, _verdict.message from _chk_{e.name}
+        where _file in ({in_list(cut)})
+        qualify _row_number = max(_row_number) over (partition by _file)
+        """
+    ).fetchall()
+    for file, row_number, reason, message in rows:
+        if reason is not None:
+            staged.failed.setdefault(
+                cut[file].dt,
+                f"{file}: truncated file: it ends without a line break and its last row "
+                f"(row {row_number}) is broken ({reason}: {message})",
+            )
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) == b"\n"
+
+
+def _fail_together(orders: Staged, items: Staged) -> None:
+    """Orders and their lines are judged together: if either delivery of a dt fails, so does
+    the other (otherwise every line or every order of that day would be quarantined)."""
+    for dt, error in list(orders.failed.items()):
+        items.failed.setdefault(dt, f"the orders delivery of this dt failed: {error}")
+    for dt, error in list(items.failed.items()):
+        orders.failed.setdefault(dt, f"the order_items delivery of this dt failed: {error}")
 
 
 def _write(

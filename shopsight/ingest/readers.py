@@ -69,6 +69,7 @@ def _short_error(exc: Exception) -> str:
     """DuckDB's message without its 'possible fixes' advice, on one line."""
     text = str(exc).split("Possible fixes:")[0]
     text = re.sub(r"^[A-Za-z ]*Error: ", "", text.strip())
+    text = text.split("\nLINE ")[0]  # drop the SQL echo of binder errors
     return " ".join(text.split())[:600]
 
 

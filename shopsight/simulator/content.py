@@ -33,7 +33,7 @@ from shopsight.simulator.params import (
     sample_time_of_day,
 )
 from shopsight.simulator.render import NULL_INT
-from shopsight.simulator.sampling import GrowingPool, recent_index, rowwise_choice
+from shopsight.simulator.sampling import GrowingPool, choice_by_group, recent_index
 from shopsight.simulator.world import World
 
 VIEW, LIKE, SHARE, FOLLOW, PRODUCT_CLICK = range(5)  # contract.EVENT_TYPES
@@ -89,7 +89,7 @@ def build_items(params: SimParams, cal: DayCalendar, world: World) -> ContentIte
     creator = rng.choice(len(cr.kind), n, p=cr.activity / cr.activity.sum())
     kind = cr.kind[creator]
     platform = np.where(rng.random(n) < 0.8, cr.home_platform[creator], rng.integers(0, 4, n))
-    content_type = rowwise_choice(rng, TYPE_BY_PLATFORM[platform])
+    content_type = choice_by_group(rng, TYPE_BY_PLATFORM, platform)
     # Which content links products: almost all brand posts, most net-red posts, a few media ones.
     with_products = rng.random(n) < np.choose(kind, [0.75, 0.9, 0.2])
     zipf = world.brands.popularity
@@ -182,10 +182,10 @@ def build_events(
     person = pool.draw(rng, day)
     mean_back = max(ITEMS_PER_DAY_AT_SCALE_1 * params.scale * 10, 3)
     content = recent_index(rng, items.published_ts, ts - 1, mean_back)
-    pc = product_click_share(cal)[day]
+    pc = product_click_share(cal)
     rest = 1.0 - pc
     probs = np.stack([0.77 * rest, 0.12 * rest, 0.06 * rest, 0.05 * rest, pc], axis=1)
-    event_type = rowwise_choice(rng, probs)
+    event_type = choice_by_group(rng, probs, day)
     n_skus = items.sku_ptr[content + 1] - items.sku_ptr[content]
     event_type[(event_type == PRODUCT_CLICK) & (n_skus == 0)] = VIEW
     click = event_type == PRODUCT_CLICK

@@ -1,9 +1,9 @@
 """Break a landing zone the ways real feeds break, and record what ingestion must do about it.
 
-`--faults RATE` breaks about RATE x (number of order rows) rows in total, spread over the kinds
-and entities in `SPECS` (at least one of each when RATE > 0). Sizing by orders rather than by
-every row keeps the faults readable: at 1% of ten million sessions the quarantine would be all
-sessions. Besides row faults it adds exact duplicate rows, one file with an unknown extra column
+`--faults RATE` breaks about RATE x (rows of the sales feed: orders, lines, shipments) rows in
+total, spread over the kinds and entities in `SPECS` (at least one of each when RATE > 0). Sizing
+by the sales feed rather than by every row keeps the faults readable: at 1% of ten million
+sessions the quarantine would be mostly sessions. Besides row faults it adds exact duplicate rows, one file with an unknown extra column
 per format, and one truncated Parquet file.
 
 For every fault the plan lists the rows ingestion must quarantine and with which reason, following
@@ -198,9 +198,14 @@ class _Planner:
         r = self.rows[spec.entity]
         event_day = int(self.params.day_of(np.array([r.values[r.entity.event_time][pos]]))[0])
         last = self.params.days - 1
-        new_dt = min(event_day + int(self.rng.integers(LATE_MIN_DAYS, LATE_MIN_DAYS + 7)), last)
-        if spec.entity == TRUNCATED_ENTITY and new_dt in self.avoid_days:
-            new_dt = event_day + LATE_MIN_DAYS if event_day + LATE_MIN_DAYS not in self.avoid_days else last
+        options = [
+            d
+            for d in range(event_day + LATE_MIN_DAYS, min(event_day + LATE_MIN_DAYS + 7, last + 1))
+            if not (spec.entity == TRUNCATED_ENTITY and d in self.avoid_days)
+        ]
+        if not options:
+            return
+        new_dt = int(self.rng.choice(options))
         r.dt[pos] = new_dt
         if spec.entity == "orders":  # lines travel with their order
             items = self.rows["order_items"]
@@ -208,11 +213,15 @@ class _Planner:
         self.row_fault(spec, pos, None)
 
 
-def _groups_by(parent: np.ndarray, n: int) -> list[np.ndarray]:
-    """Positions of the rows of each parent (order), as a list indexed by parent."""
-    order = np.argsort(parent, kind="stable")
-    bounds = np.searchsorted(parent[order], np.arange(n + 1))
-    return [order[bounds[i] : bounds[i + 1]] for i in range(n)] if n else []
+class _groups_by:
+    """Positions of the rows of each parent (order): `groups[order]`."""
+
+    def __init__(self, parent: np.ndarray, n: int):
+        self.order = np.argsort(parent, kind="stable")
+        self.bounds = np.searchsorted(parent[self.order], np.arange(n + 1))
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self.order[self.bounds[i] : self.bounds[i + 1]]
 
 
 def _reconcile_breaker(rng: np.random.Generator, cents: int) -> str:
@@ -240,7 +249,8 @@ def plan_faults(params: SimParams, rows: dict[str, Rows], quiet_days: set[int]) 
     planner.plan.truncated.append((TRUNCATED_ENTITY, trunc_dt, 0))
     planner.taken[TRUNCATED_ENTITY][rows[TRUNCATED_ENTITY].dt == trunc_dt] = True
 
-    budget = max(len(SPECS), round(params.faults * len(rows["orders"])))
+    sales_rows = sum(len(rows[e]) for e in ("orders", "order_items", "shipments"))
+    budget = max(len(SPECS), round(params.faults * sales_rows))
     total_weight = sum(s.weight for s in SPECS)
     # Duplicates last: a duplicated row must not be part of another fault's cascade.
     for spec in sorted(SPECS, key=lambda s: s.kind == "duplicate"):

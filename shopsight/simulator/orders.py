@@ -36,9 +36,9 @@ from shopsight.simulator.params import (
 from shopsight.simulator.render import NULL_INT
 from shopsight.simulator.sampling import (
     GrowingPool,
+    choice_by_group,
     choice_by_probability,
     recent_index,
-    rowwise_choice,
 )
 from shopsight.simulator.world import CHANNEL_OFFLINE, CHANNEL_ONLINE, World
 
@@ -54,6 +54,13 @@ LATE_POS_SHARE = 0.1  # store systems upload some days late (within the 7-day wi
 TRAFFIC_MIX_2015 = np.array([0.38, 0.14, 0.18, 0.05, 0.02, 0.06, 0.17, 0.0])
 TRAFFIC_MIX_2017 = np.array([0.32, 0.13, 0.18, 0.09, 0.06, 0.07, 0.15, 0.0])
 ATTRIBUTED_TRAFFIC = np.array([0.2, 0.0, 0.2, 0.45, 0.15, 0.0, 0.0, 0.0])
+
+
+def traffic_mix(cal: DayCalendar, online_only: bool = False) -> np.ndarray:
+    """The traffic-source mix of each day (days x sources)."""
+    x = np.clip(cal.years / 2.0, 0, 1)[:, None]
+    mix = (1 - x) * TRAFFIC_MIX_2015 + x * TRAFFIC_MIX_2017
+    return mix[:, :-1] if online_only else mix
 
 
 def _ramp(cal: DayCalendar, day: np.ndarray, first: float, after_two_years: float) -> np.ndarray:
@@ -383,14 +390,20 @@ def _terminals(rng, cal: DayCalendar, day, online, status, amount, bias) -> np.n
     key = rng.random(len(counted)) + 0.15 * bias[counted]
     order = counted[np.lexsort((key, day[counted]))]
     d, amt = day[order], amount[order].astype(float)
-    cum = np.cumsum(amt)
-    first_of_day = np.concatenate([[True], d[1:] != d[:-1]])
-    day_base = np.maximum.accumulate(np.where(first_of_day, cum - amt, 0.0))
-    within = cum - day_base  # cumulative GMV within the day, inclusive
-    day_total = np.bincount(d, weights=amt, minlength=len(cal.dates))[d]
-    wireless[order] = (within - amt / 2) < target[order] * day_total
-    p_mini, p_web = _ramp(cal, day, 0.03, 0.10), _ramp(cal, day, 0.16, 0.12)
-    kind = rowwise_choice(rng, np.stack([1 - p_mini - p_web, p_web, p_mini], axis=1))
+    n_days = len(cal.dates)
+    goal = target[order] * np.bincount(d, weights=amt, minlength=n_days)[d]
+    chosen = np.zeros(len(order), dtype=bool)
+    # Fill each day's wireless GMV up to the goal in key order, then top it up with the next
+    # orders that still fit: a big order at the boundary is skipped instead of overshooting.
+    for _ in range(4):
+        gap = goal - np.bincount(d, weights=amt * chosen, minlength=n_days)[d]
+        fits = ~chosen & (amt <= gap)
+        cum = _cumsum_by_group(np.where(fits, amt, 0.0), d)
+        chosen |= fits & (cum <= gap)
+    wireless[order] = chosen
+    days = np.arange(len(cal.dates))
+    p_mini, p_web = _ramp(cal, days, 0.03, 0.10), _ramp(cal, days, 0.16, 0.12)
+    kind = choice_by_group(rng, np.stack([1 - p_mini - p_web, p_web, p_mini], axis=1), day)
     terminal = np.where(wireless, MOBILE_APP + kind, PC)
     terminal[~online] = OFFLINE_POS
     return terminal.astype(np.int64)
@@ -399,9 +412,7 @@ def _terminals(rng, cal: DayCalendar, day, online, status, amount, bias) -> np.n
 def _traffic(rng, cal, day, online, clicks: Clicks, content: ContentCatalog, ts, exp_session, exp_traffic):
     """Traffic source per order and the referring content of content/livestream visits."""
     n = len(day)
-    x = np.clip(cal.years[day] / 2.0, 0, 1)[:, None]
-    mix = (1 - x) * TRAFFIC_MIX_2015 + x * TRAFFIC_MIX_2017
-    traffic = rowwise_choice(rng, mix)
+    traffic = choice_by_group(rng, traffic_mix(cal), day)
     session_content = np.full(n, -1, dtype=np.int64)
     attributed = clicks.order
     traffic[attributed] = choice_by_probability(rng, ATTRIBUTED_TRAFFIC, len(attributed))
@@ -472,3 +483,13 @@ def build_shipments(params: SimParams, cal: DayCalendar, world: World, o: Orders
         promised_ts=promised[keep].astype(np.int64),
         delivered_ts=delivered[keep],
     )
+
+
+def _cumsum_by_group(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sum restarting at each new value of the sorted `group`."""
+    cum = np.cumsum(values)
+    if len(cum) == 0:
+        return cum
+    first = np.concatenate([[True], group[1:] != group[:-1]])
+    base = np.maximum.accumulate(np.where(first, cum - values, -np.inf))
+    return cum - base

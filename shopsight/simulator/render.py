@@ -49,21 +49,23 @@ def ints(values: np.ndarray) -> pa.Array:
 def ids(prefix: str, width: int, values: np.ndarray) -> pa.Array:
     """`prefix` + zero-padded number, e.g. `O0000000042`; negative values are null."""
     mask = values < 0
-    text = pc.utf8_lpad(pc.cast(pa.array(np.where(mask, 0, values)), pa.string()), width, "0")
+    text = pc.ascii_lpad(pc.cast(pa.array(np.where(mask, 0, values)), pa.string()), width, "0")
     out = pc.binary_join_element_wise(prefix, text, "")
     return _with_nulls(out, mask)
 
 
 def prefixed_ids(prefixes: tuple[str, ...], codes: np.ndarray, width: int, values: np.ndarray):
     """Ids whose prefix depends on a per-row code (platform user ids: `tb…`, `wb…`)."""
-    text = pc.utf8_lpad(pc.cast(pa.array(values), pa.string()), width, "0")
+    text = pc.ascii_lpad(pc.cast(pa.array(values), pa.string()), width, "0")
     return pc.binary_join_element_wise(pc.take(pa.array(prefixes), pa.array(codes)), text, "")
 
 
 def enum(values: tuple[str, ...], codes: np.ndarray) -> pa.Array:
     """Enum codes (indexes into `values`) as text; negative codes are null."""
     mask = codes < 0
-    out = pc.take(pa.array(values), pa.array(np.where(mask, 0, codes)))
+    if mask.all():
+        return pa.nulls(len(codes), pa.string())
+    out = pc.take(pa.array(values, pa.string()), pa.array(np.where(mask, 0, codes)))
     return _with_nulls(out, mask)
 
 
@@ -145,9 +147,15 @@ def money_arrow(cents: np.ndarray) -> pa.Array:
 # --- JSON tokens -----------------------------------------------------------------------------
 
 
-def json_string(text: pa.Array) -> pa.Array:
-    """Strings as JSON string tokens (`"x"`), nulls as `null`."""
-    escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+def json_string(text: pa.Array, escape: bool = True) -> pa.Array:
+    """Strings as JSON string tokens (`"x"`), nulls as `null`.
+
+    `escape=False` skips escaping for text that cannot hold quotes or backslashes (ids, enum
+    values, timestamps), the bulk of the JSON we write.
+    """
+    escaped = text
+    if escape:
+        escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
     return pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), "null")
 
 

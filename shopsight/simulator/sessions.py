@@ -29,12 +29,16 @@ from shopsight.simulator.orders import (
     MOBILE_APP,
     PC,
     SEARCH,
-    TRAFFIC_MIX_2015,
-    TRAFFIC_MIX_2017,
     Orders,
+    traffic_mix,
 )
 from shopsight.simulator.params import SESSIONS_PER_YEAR, SimParams, repeat_index, sample_time_of_day
-from shopsight.simulator.sampling import GrowingPool, recent_index, rowwise_choice
+from shopsight.simulator.sampling import (
+    GrowingPool,
+    choice_by_group,
+    choice_by_probability,
+    recent_index,
+)
 from shopsight.simulator.world import World
 
 HOME, VENUE, SEARCH_PAGE, CONTENT_PAGE, PRODUCT, STORE = range(6)  # contract.LANDING_PAGES
@@ -60,13 +64,9 @@ class Sessions:
 
 
 def _landing(rng, cal: DayCalendar, day: np.ndarray, traffic: np.ndarray) -> np.ndarray:
-    big = cal.is_big_festival()[day]
-    mix = np.where(
-        big[:, None],
-        np.array([0.2, 0.5, 0.1, 0.05, 0.1, 0.05]),
-        np.array([0.35, 0.05, 0.2, 0.05, 0.25, 0.1]),
-    )
-    landing = rowwise_choice(rng, mix)
+    big = cal.is_big_festival()[day].astype(np.int64)
+    mix = np.array([[0.35, 0.05, 0.2, 0.05, 0.25, 0.1], [0.2, 0.5, 0.1, 0.05, 0.1, 0.05]])
+    landing = choice_by_group(rng, mix, big)
     landing[np.isin(traffic, (CONTENT, LIVESTREAM))] = CONTENT_PAGE
     landing[(traffic == SEARCH) & (landing == CONTENT_PAGE)] = SEARCH_PAGE
     return landing
@@ -74,7 +74,7 @@ def _landing(rng, cal: DayCalendar, day: np.ndarray, traffic: np.ndarray) -> np.
 
 def _wireless_terminals(rng, cal: DayCalendar, day: np.ndarray, extra: float) -> np.ndarray:
     wireless = rng.random(len(day)) < np.minimum(cal.wireless_target[day] + extra, 0.95)
-    kind = rowwise_choice(rng, np.tile([0.8, 0.13, 0.07], (len(day), 1)))
+    kind = choice_by_probability(rng, np.array([0.8, 0.13, 0.07]), len(day))
     return np.where(wireless, MOBILE_APP + kind, PC)
 
 
@@ -123,9 +123,7 @@ def build_sessions(
     b_uid = np.where(b_buyer >= 0, buyers.taobao_uid[np.maximum(b_buyer, 0)], 0)
     b_uid[~by_buyer] = visitors.draw(rng, b_day[~by_buyer])
     b_buyer[rng.random(nb) > LOGGED_IN_SHARE] = -1
-    x = np.clip(cal.years[b_day] / 2.0, 0, 1)[:, None]
-    mix = (1 - x) * TRAFFIC_MIX_2015[:-1] + x * TRAFFIC_MIX_2017[:-1]
-    b_traffic = rowwise_choice(rng, mix)
+    b_traffic = choice_by_group(rng, traffic_mix(cal, online_only=True), b_day)
     b_content = np.full(nb, -1, dtype=np.int64)
     via = np.isin(b_traffic, (CONTENT, LIVESTREAM))
     b_content[via] = recent_index(rng, content_published_ts, b_ts[via] - 60, 40)

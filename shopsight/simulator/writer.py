@@ -132,7 +132,9 @@ def _json_token(rows: Rows, name: str, v, cols: dict) -> pa.Array:
         sub_ptr, sub_values = csr_take(ptr, values, np.asarray(v))
         return render.json_string_lists(sub_ptr, render.ids("SKU", 7, sub_values))
     text = _text(rows, name, v, cols)
-    return render.json_raw(text) if kind[0] in _NUMERIC_JSON else render.json_string(text)
+    if kind[0] in _NUMERIC_JSON:
+        return render.json_raw(text)
+    return render.json_string(text, escape=kind[0] == "text")
 
 
 def _override_value(fmt: str, value: object) -> object:

@@ -42,6 +42,8 @@ class NodeTiming:
     status: str
     seconds: float
     message: str | None = None
+    schema: str | None = None  # where the node's relation lives (models, seeds)
+    name: str | None = None  # the relation's name (alias)
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,19 @@ def dbt_environment(settings: Settings, paths: SparkPaths) -> dict[str, str]:
     return env
 
 
-def _read_run_results(path: Path) -> tuple[NodeTiming, ...]:
+def _read_run_results(target_dir: Path) -> tuple[NodeTiming, ...]:
+    """The nodes of the last invocation, with their schema and name from the manifest."""
+    path = target_dir / "run_results.json"
     if not path.exists():
         return ()
     results = json.loads(path.read_text()).get("results", [])
+    manifest_path = target_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    known = manifest.get("nodes", {})
     nodes = []
     for r in results:
         unique_id = r["unique_id"]
+        node = known.get(unique_id, {})
         nodes.append(
             NodeTiming(
                 unique_id=unique_id,
@@ -135,6 +143,8 @@ def _read_run_results(path: Path) -> tuple[NodeTiming, ...]:
                 status=str(r.get("status")),
                 seconds=float(r.get("execution_time") or 0.0),
                 message=r.get("message"),
+                schema=node.get("schema"),
+                name=node.get("alias") or node.get("name"),
             )
         )
     return tuple(nodes)
@@ -214,7 +224,7 @@ def build_on_spark(
     except OSError as exc:
         raise SparkBuildError(f"could not start dbt for the Spark target: {exc}") from exc
     wall = time.perf_counter() - dbt_started
-    nodes = _read_run_results(run_results)
+    nodes = _read_run_results(paths.dbt_target_dir)
     stages["dbt_build"] = wall
     stages.update(_stage_split(nodes, wall))
     stages["total"] = time.perf_counter() - started
@@ -243,7 +253,5 @@ def stage_timings(settings: Settings, **kwargs: object) -> dict[str, float]:
     """
     build = build_on_spark(settings, **kwargs)  # type: ignore[arg-type]
     if not build.success:
-        raise SparkBuildError(
-            "the Spark build failed; last output:\n" + build.output_tail[-4000:]
-        )
+        raise SparkBuildError("the Spark build failed; last output:\n" + build.output_tail[-4000:])
     return dict(build.stages)

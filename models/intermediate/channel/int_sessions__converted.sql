@@ -12,21 +12,41 @@
     buyer_id when the visitor was logged in, else what an identity link resolves the taobao
     visitor id to, else 'taobao:visitor_id'. A session converted when a counted order names it
     as its session_id.
+
+    Incremental by session_date: the look-back days, plus every day holding an anonymous
+    session whose visitor a link delivered since then resolves to a buyer (see
+    int_content_events__resolved).
 #}
 
 with
-
-sessions as (
-
-    select * from {{ ref('stg_channel__sessions') }}
-    where {{ incremental_window('session_date') }}
-
-),
 
 links as (
 
     select * from {{ ref('stg_channel__identity_links') }}
     where platform = 'taobao'
+
+),
+
+{% if is_incremental() %}
+    relinked_days as (
+
+        select distinct built.session_date
+        from {{ this }} as built
+        inner join links
+            on built.visitor_id = links.platform_user_id
+        where built.buyer_id is null and built.person_id != links.buyer_id
+
+    ),
+{% endif %}
+
+sessions as (
+
+    select * from {{ ref('stg_channel__sessions') }}
+    where
+        {{ incremental_window('session_date') }}
+        {% if is_incremental() %}
+            or session_date in (select relinked_days.session_date from relinked_days)
+        {% endif %}
 
 ),
 
@@ -65,7 +85,8 @@ converted as (
         sessions.page_views,
         coalesce(session_orders.orders, 0) as orders,
         coalesce(session_orders.gmv, 0) as gmv,
-        session_orders.session_id is not null as is_converted
+        session_orders.session_id is not null as is_converted,
+        {{ run_timestamp() }} as built_at
     from sessions
     left join links
         on sessions.visitor_id = links.platform_user_id

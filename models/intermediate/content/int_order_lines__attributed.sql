@@ -7,19 +7,45 @@
     )
 }}
 
+-- depends_on: {{ ref('int_calendar__days') }}
+
 {#
     Every line of a counted order, with the content it is attributed to (7-day last touch):
     the latest product_click on the line's sku by a person resolving to the order's buyer, at
     most 7 days (168 hours) before the order and not after it. Clicks at the same instant go to
     the larger event_id. Lines without such a click keep null attribution columns.
+
+    Incremental by order_date: the look-back days, plus the days up to 8 days after any
+    product click that int_content_events__resolved rewrote since this model's last build
+    (a click re-resolved to another person can move the credit of orders in its 7 days).
 #}
 
 with
 
+{% if is_incremental() %}
+    reclicked_days as (
+
+        select distinct calendar.date_day as order_date
+        from {{ ref('int_content_events__resolved') }} as clicks
+        inner join {{ ref('int_calendar__days') }} as calendar
+            on
+                clicks.event_date <= calendar.date_day
+                and {{ dbt.dateadd('day', 8, 'clicks.event_date') }} >= calendar.date_day
+        where
+            clicks.event_type = 'product_click'
+            and clicks.built_at > (select max(built.built_at) from {{ this }} as built)
+
+    ),
+{% endif %}
+
 orders as (
 
     select * from {{ ref('int_orders__counted') }}
-    where {{ incremental_window('order_date') }}
+    where
+        {{ incremental_window('order_date') }}
+        {% if is_incremental() %}
+            or order_date in (select reclicked_days.order_date from reclicked_days)
+        {% endif %}
 
 ),
 
@@ -99,7 +125,8 @@ attributed as (
         touches.content_id as attributed_content_id,
         touches.creator_id as attributed_creator_id,
         touches.content_platform as attributed_content_platform,
-        touches.event_id is not null as is_attributed
+        touches.event_id is not null as is_attributed,
+        {{ run_timestamp() }} as built_at
     from lines
     left join touches
         on

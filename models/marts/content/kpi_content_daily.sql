@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='date',
-        on_schema_change='fail'
-    )
-}}
-
 {#
     Content engagement per business date, platform where the event happened, and content type.
     Persons are resolved across platforms (see the `person` definition), so a buyer viewing on
@@ -19,7 +10,6 @@ with
 events as (
 
     select * from {{ ref('int_content_events__resolved') }}
-    where {{ incremental_window('event_date', 'date') }}
 
 ),
 

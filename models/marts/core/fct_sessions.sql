@@ -1,18 +1,8 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='session_date',
-        on_schema_change='fail'
-    )
-}}
-
 with
 
 sessions as (
 
     select * from {{ ref('int_sessions__converted') }}
-    where {{ incremental_window('session_date') }}
 
 ),
 

@@ -144,17 +144,17 @@ moments as (
         case
             when not is_control
                 then sqrt(
-                    conversion_rate * (1 - conversion_rate) / nullif(visitors, 0)
-                    + control_conversion_rate * (1 - control_conversion_rate)
-                    / nullif(control_visitors, 0)
-                )
+                        conversion_rate * (1 - conversion_rate) / nullif(visitors, 0)
+                        + control_conversion_rate * (1 - control_conversion_rate)
+                        / nullif(control_visitors, 0)
+                    )
         end as abs_lift_se,
         case
             when not is_control and converters > 0 and control_converters > 0
                 then sqrt(
-                    (1 - conversion_rate) / converters
-                    + (1 - control_conversion_rate) / control_converters
-                )
+                        (1 - conversion_rate) / converters
+                        + (1 - control_conversion_rate) / control_converters
+                    )
         end as log_ratio_se,
         case
             when not is_control
