@@ -44,6 +44,14 @@ class RunSummary:
         return sum(self.rows.values())
 
 
+# Dagster writes two events per (asset, partition) to its SQLite storage, each a few commits:
+# fine for a day or a week, but a two-year backfill (15 x 731 partitions) would spend many
+# minutes on bookkeeping alone. Runs over more delivery dates than this execute on an in-memory
+# instance; Shopsight's own record of them (ops.runs, ops.deliveries, ops.check_results) is kept
+# either way.
+MAX_RECORDED_PARTITIONS = 14
+
+
 def dagster_home(settings: Settings) -> Path:
     """The persistent Dagster instance's folder: beside the warehouse (`data/.dagster`)."""
     return settings.warehouse.parent / ".dagster"
@@ -99,9 +107,19 @@ def run_pipeline(
             progress("[ingest] nothing new or re-delivered in the landing zone")
             selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "raw"]
 
-        home = dagster_home(settings)
-        home.mkdir(parents=True, exist_ok=True)
-        with DagsterInstance.from_config(str(home)) as instance:
+        days = (max(d.dt for d in todo) - min(d.dt for d in todo)).days + 1 if todo else 0
+        if days > MAX_RECORDED_PARTITIONS:
+            progress(
+                f"[run] {days} delivery dates: a backfill, run on an in-memory Dagster instance "
+                f"(history in ops.*; runs of up to {MAX_RECORDED_PARTITIONS} dates are kept in "
+                f"{dagster_home(settings)})"
+            )
+            instance_cm = DagsterInstance.ephemeral()
+        else:
+            home = dagster_home(settings)
+            home.mkdir(parents=True, exist_ok=True)
+            instance_cm = DagsterInstance.from_config(str(home))
+        with instance_cm as instance:
             result = job.execute_in_process(
                 instance=instance,
                 run_id=run_id,

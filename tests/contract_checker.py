@@ -26,11 +26,13 @@ import csv
 import io
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -48,6 +50,12 @@ PATTERNS = {
     "boolean": r"^(?i:true|false)$",
 }
 FIELD_SEP = "\x1f"
+# Keys other rows point at: the contract's references, plus the stores a shipment leaves from
+# (store_origin_is_store) and the orders whose order_ts a shipment follows.
+REFERENCED = {c.references for e in contract.ENTITIES for c in e.columns if c.references} | {
+    ("stores", "store_id"),
+    ("orders", "order_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -154,21 +162,35 @@ def _json_text(v: object) -> str | None:
     return json.dumps(v)
 
 
+def _parse_lines(lines: list[bytes]) -> list[object]:
+    """Every line's JSON value. One parse of the whole file is much faster than one per line;
+    only when it fails are lines parsed one by one, to name the bad one."""
+    try:
+        return json.loads(b"[" + b",".join(lines) + b"]")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    values = []
+    for i, raw in enumerate(lines, start=1):
+        try:
+            values.append(json.loads(raw))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Unreadable(f"line {i} is not JSON: {exc}") from exc
+    return values
+
+
 def read_jsonl(e: contract.Entity, path: Path):
     lines = path.read_bytes().split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    objs: list[dict] = []
-    for i, raw in enumerate(lines, start=1):
-        try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise Unreadable(f"line {i} is not JSON: {exc}") from exc
-        if not isinstance(obj, dict):
-            raise Unreadable(f"line {i} is not a JSON object")
-        objs.append(obj)
+    if any(not raw.strip() for raw in lines):
+        raise Unreadable("blank line in JSON Lines")
+    objs = _parse_lines(lines)
+    if len(objs) != len(lines):  # e.g. two objects on one line
+        raise Unreadable("lines do not hold one JSON value each")
     keys: set[str] = set()
-    for o in objs:
+    for i, o in enumerate(objs, start=1):
+        if not isinstance(o, dict):
+            raise Unreadable(f"line {i} is not a JSON object")
         keys.update(o)
     if objs:
         missing = [c for c in e.required_columns if c not in keys]
@@ -176,9 +198,13 @@ def read_jsonl(e: contract.Entity, path: Path):
             raise Unreadable(f"missing required column(s) {missing}")
     cols, typeok = {}, {}
     for c in e.columns:
-        values = [o.get(c.name) for o in objs]
-        cols[c.name] = pa.array([_json_text(v) for v in values], pa.string())
-        typeok[c.name] = pa.array([_json_ok(c.type, v) for v in values], pa.bool_())
+        values = [o.get(c.name) for o in objs]  # type: ignore[union-attr]
+        ok = [_json_ok(c.type, v) for v in values]
+        if c.type in ("string", "timestamp", "date") and all(ok):
+            cols[c.name] = pa.array(values, pa.string())  # already text
+        else:
+            cols[c.name] = pa.array([_json_text(v) for v in values], pa.string())
+        typeok[c.name] = pa.array(ok, pa.bool_())
     fingerprint = pa.array([raw.decode("utf-8", "replace") for raw in lines], pa.string())
     extra = sorted(keys - set(e.column_names))
     return cols, typeok, fingerprint, extra
@@ -272,10 +298,10 @@ def _discover(root: Path, report: Report) -> dict[str, list[tuple[date, Path]]]:
 def _with_lineage(e: contract.Entity, cols, typeok, fingerprint, rel: str, dt: date) -> pa.Table:
     table, n = _text_table(e, cols, typeok)
     table["_fp"] = fingerprint
-    table["_file"] = pa.array([rel] * n, pa.string())
-    table["_row"] = pa.array(range(1, n + 1), pa.int64())
-    table["_dt"] = pa.array([dt] * n, pa.date32())
-    table["_fmt"] = pa.array([e.format] * n, pa.string())
+    table["_file"] = pa.repeat(pa.scalar(rel, pa.string()), n)
+    table["_row"] = pa.array(np.arange(1, n + 1, dtype=np.int64))
+    table["_dt"] = pa.repeat(pa.scalar(dt, pa.date32()), n)
+    table["_fmt"] = pa.repeat(pa.scalar(e.format, pa.string()), n)
     return pa.table(table)
 
 
@@ -284,9 +310,15 @@ def _empty_table(e: contract.Entity) -> pa.Table:
     return _with_lineage(e, cols, {}, pa.array([], pa.string()), "", date(2000, 1, 1))
 
 
+def _read_one(e: contract.Entity, path: Path):
+    try:
+        return READERS[e.format](e, path)
+    except Unreadable as exc:
+        return exc
+
+
 def _load_entity(root: Path, e: contract.Entity, folders, report: Report) -> pa.Table | None:
-    parts = []
-    files = 0
+    todo: list[tuple[date, Path, str]] = []
     for dt, folder in folders:
         for path in sorted(folder.iterdir()):
             if path.name == contract.SUCCESS_MARKER:
@@ -295,15 +327,19 @@ def _load_entity(root: Path, e: contract.Entity, folders, report: Report) -> pa.
             if path.suffix != f".{e.format}":
                 report.layout.append(f"{rel}: expected .{e.format} files")
                 continue
-            files += 1
-            try:
-                cols, typeok, fingerprint, extra = READERS[e.format](e, path)
-            except Unreadable as exc:
-                report.unreadable.append((e.name, dt.isoformat(), rel, str(exc)))
-                continue
-            report.schema_drift.extend((e.name, rel, c) for c in extra)
-            parts.append(_with_lineage(e, cols, typeok, fingerprint, rel, dt))
-    report.files[e.name] = files
+            todo.append((dt, path, rel))
+    report.files[e.name] = len(todo)
+    # Arrow's readers release the GIL, so two threads read two files at once.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda t: _read_one(e, t[1]), todo))
+    parts = []
+    for (dt, _, rel), result in zip(todo, results, strict=True):
+        if isinstance(result, Unreadable):
+            report.unreadable.append((e.name, dt.isoformat(), rel, str(result)))
+            continue
+        cols, typeok, fingerprint, extra = result
+        report.schema_drift.extend((e.name, rel, c) for c in extra)
+        parts.append(_with_lineage(e, cols, typeok, fingerprint, rel, dt))
     if not parts:
         return None
     # Partitions with an unreadable file load nothing.
@@ -347,9 +383,15 @@ def _parses(c: contract.Column) -> str:
     return f"(_fmt = 'parquet' or {check})"
 
 
-def _loaded(entity: str, alias: str, dt_expr: str) -> str:
-    """`from` clause of an entity's rows loaded in a delivery up to `dt_expr`."""
-    return f"loaded_{entity} {alias} where {alias}._dt <= {dt_expr}"
+def _known(entity: str, column: str, value: str) -> str:
+    """True when `value` is a `column` of `entity` loaded in this delivery or an earlier one.
+
+    `first_<entity>_<column>` holds each key's first delivery, so the test is an equality join.
+    """
+    return (
+        f"exists (select 1 from first_{entity}_{column} k "
+        f"where k.key = {value} and k.first_dt <= r._dt)"
+    )
 
 
 def _rule(e: contract.Entity, rule: contract.Rule) -> str | None:
@@ -367,17 +409,16 @@ def _rule(e: contract.Entity, rule: contract.Rule) -> str | None:
         return None  # a reference check (reason unknown_reference), below
     if code == "shipped_not_before_order":
         return (
-            f"exists (select 1 from {_loaded('orders', 'o', 'r._dt')} "
-            f"and o.order_id = r.order_id and {_ts('shipped_ts')} < o._order_ts)"
+            "exists (select 1 from first_orders_order_id o where o.key = r.order_id "
+            f"and o.first_dt <= r._dt and {_ts('shipped_ts')} < o.order_ts)"
         )
     if code == "content_only_from_content_traffic":
         return "content_id is not null and traffic_source not in ('content', 'livestream')"
     if code == "variant_with_experiment":
         return (
-            "(experiment_id is null) <> (variant is null) or (experiment_id is not null and "
-            f"not exists (select 1 from {_loaded('experiments', 'x', 'r._dt')} "
-            "and x.experiment_id = r.experiment_id "
-            "and list_contains(json_keys(x.allocation), r.variant)))"
+            "(experiment_id is null) <> (variant is null) or (experiment_id is not null and not "
+            + _known("experiments", "variant", "r.experiment_id || chr(31) || r.variant")
+            + ")"
         )
     if code == "sku_only_for_product_click":
         return "(event_type = 'product_click') <> (sku_id is not null)"
@@ -456,16 +497,14 @@ def _reference_checks(e: contract.Entity) -> list[tuple[str, str | None, str]]:
         checks.append((
             "unknown_reference",
             c.name,
-            f"{_q(c.name)} is not null and not exists (select 1 from {_loaded(target, 't', 'r._dt')} "
-            f"and t.{_q(key)} = r.{_q(c.name)})",
+            f"{_q(c.name)} is not null and not {_known(target, key, 'r.' + _q(c.name))}",
         ))  # fmt: skip
     for rule in e.rules:
         if rule.code == "store_origin_is_store":
             checks.append((
                 "unknown_reference",
                 "origin_id",
-                "origin_type = 'store' and not exists (select 1 from "
-                f"{_loaded('stores', 't', 'r._dt')} and t.store_id = r.origin_id)",
+                f"origin_type = 'store' and not {_known('stores', 'store_id', 'r.origin_id')}",
             ))  # fmt: skip
     return checks
 
@@ -484,6 +523,7 @@ class _Auditor:
         self.report = Report()
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
+        self._findings = False
 
     def run(self) -> Report:
         folders = _discover(self.root, self.report)
@@ -505,76 +545,74 @@ class _Auditor:
         self.report.duplicates = sorted(self.report.duplicates)
         return self.report
 
-    def _dedupe(self, e: contract.Entity) -> None:
-        """Exact duplicates within one delivery are removed (the first copy stays)."""
-        self.con.execute(f"""
-            create or replace temp table d_{e.name} as
-            select *, row_number() over (partition by _dt, _fp order by _file, _row) > 1 as _dup
-            from in_{e.name}
-        """)
-        dups = self.con.execute(f"select _file, _row from d_{e.name} where _dup").fetchall()
-        self.report.duplicates.extend((e.name, f, r) for f, r in dups)
+    def _prepare(self, e: contract.Entity, name: str, with_references: bool = True) -> None:
+        """Check one entity's rows into table `name` (`_reason`, `_col`; null when loaded).
 
-    def _stage(self, checks, table: str) -> None:
-        """Apply the next checks to rows not rejected yet (the first broken rule wins)."""
-        if not checks:
-            return
-        reason, column = _case(checks)
-        self.con.execute(f"""
-            create or replace temp table {table} as
-            select * replace (
-                coalesce(_reason, {reason}) as _reason,
-                case when _reason is null then {column} else _col end as _col)
-            from {table} r
-        """)
-
-    def _conflicts(self, e: contract.Entity, table: str) -> None:
-        """Same key (and version) twice in one delivery with different values: both rejected."""
+        Exact duplicates of a delivery are removed first (the first copy stays). Then one CASE
+        applies every check in the policy's order, so the first broken rule wins: row rules,
+        conflicting duplicates, the event-time window, references.
+        """
         key = [*e.primary_key, *([e.versioned_by] if e.versioned_by else [])]
         part = ", ".join(["_dt", *(_q(k) for k in key)])
         self.con.execute(f"""
-            create or replace temp table {table} as
-            select * replace (
-                coalesce(_reason, case when count(distinct _fp) over (partition by {part}) > 1
-                                       then 'conflicting_duplicate' end) as _reason)
-            from {table}
+            create or replace temp table d_{e.name} as
+            select *, row_number() over (partition by _dt, _h order by _file, _row) > 1 as _dup,
+                   min(_h) over (partition by {part}) <> max(_h) over (partition by {part}) as _conflict
+            from (select *, hash(_fp) as _h from in_{e.name})
         """)
-
-    def _prepare(self, e: contract.Entity, name: str) -> None:
-        self._dedupe(e)
+        dups = self.con.execute(f"select _file, _row from d_{e.name} where _dup").fetchall()
+        self.report.duplicates.extend((e.name, f, r) for f, r in dups)
+        checks = [
+            *_row_checks(e),
+            ("conflicting_duplicate", None, "_conflict"),
+            *_window_checks(e),
+            *(_reference_checks(e) if with_references else []),
+        ]
+        reason, column = _case(checks)
         self.con.execute(f"""
             create or replace temp table {name} as
-            select *, null::varchar as _reason, null::varchar as _col from d_{e.name} where not _dup
+            select r.*, {reason} as _reason, {column} as _col
+            from (select * from d_{e.name} where not _dup) r
         """)
-        self._stage(_row_checks(e), name)
-        self._conflicts(e, name)
-        self._stage(_window_checks(e), name)
 
     def _check(self, e: contract.Entity) -> None:
         name = f"c_{e.name}"
         self._prepare(e, name)
-        self._stage(_reference_checks(e), name)
         self._publish(e, name)
 
     def _publish(self, e: contract.Entity, name: str) -> None:
-        extra = ", try_cast(order_ts as timestamptz) as _order_ts" if e.name == "orders" else ""
-        self.con.execute(f"create or replace temp table loaded_{e.name} as select *{extra} from {name} where _reason is null")
-        exists = self.con.execute(
-            "select count(*) from information_schema.tables where table_name = 'findings'"
-        ).fetchone()[0]
-        select = f"select {_lit(e.name)} as entity, _file as file, _row as row_number, _reason as reason, _col as col from {name} where _reason is not null"
-        if exists:
+        """Record the entity's findings and what later entities may reference."""
+        for entity, column in sorted(REFERENCED):
+            if entity != e.name:
+                continue
+            extra = ", min(try_cast(order_ts as timestamptz)) as order_ts" if e.name == "orders" else ""
+            self.con.execute(f"""
+                create or replace temp table first_{entity}_{column} as
+                select {_q(column)} as key, min(_dt) as first_dt{extra}
+                from {name} where _reason is null group by 1
+            """)
+        if e.name == "experiments":
+            self.con.execute(f"""
+                create or replace temp table first_experiments_variant as
+                select experiment_id || chr(31) || unnest(json_keys(allocation)) as key,
+                       min(_dt) as first_dt
+                from {name} where _reason is null and json_valid(allocation) group by 1
+            """)
+        select = (
+            f"select {_lit(e.name)} as entity, _file as file, _row as row_number, "
+            f"_reason as reason, _col as col from {name} where _reason is not null"
+        )
+        if self._findings:
             self.con.execute(f"insert into findings {select}")
         else:
             self.con.execute(f"create temp table findings as {select}")
+            self._findings = True
 
     def _check_orders_and_items(self) -> None:
         """Orders and their lines stand or fall together (docs/architecture.md)."""
         o_e, l_e = contract.ORDERS, contract.ORDER_ITEMS
         self._prepare(o_e, "c_orders")
-        self._stage(_reference_checks(o_e), "c_orders")
         self._prepare(l_e, "c_order_items")
-        self._stage(_reference_checks(l_e), "c_order_items")
         con = self.con
         # Lines whose order row is in the same delivery follow it; the others need an order
         # loaded in an earlier delivery.

@@ -143,3 +143,9 @@ def test_keys_come_from_the_uniqueness_tests(tmp_path: Path) -> None:
 def test_a_mart_missing_from_one_build_is_reported(con: duckdb.DuckDBPyConnection) -> None:
     diffs = compare_builds({"m": "a"}, {}, {"m": KEY}, con)
     assert not diffs[0].ok and "missing from the second build" in diffs[0].schema[0]
+
+
+def test_ignored_columns_are_left_out(con: duckdb.DuckDBPyConnection) -> None:
+    b = _variant(con, "update b set orders = orders + 1")
+    assert compare_mart(con, "m", "a", b, KEY).values == {"orders": 3}
+    assert compare_mart(con, "m", "a", b, KEY, ignore=frozenset({"orders"})).ok

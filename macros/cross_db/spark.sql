@@ -212,3 +212,16 @@
         {{ return(dbt.default__date_spine(datepart, start_date, end_date)) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- ---------------------------------------------------------------------------------------- -#}
+{#- Shopsight's own helpers                                                                    -#}
+{#- ---------------------------------------------------------------------------------------- -#}
+
+{#
+    Spark has no `timestamp with time zone` type name: its `timestamp` is the instant type.
+    dbt's run_started_at renders with a +00:00 offset, which Spark's cast honours.
+#}
+{% macro spark__run_timestamp() -%}
+    cast('{{ run_started_at }}' as timestamp)
+{%- endmacro %}

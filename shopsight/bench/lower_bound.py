@@ -29,6 +29,18 @@ SHARED_SCRIPT = "_shared.sql"
 SCHEMA = "lower_bound"
 
 
+def connect(path: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the lower bound's scratch file, with the pipeline's session settings
+    and the same memory limit (so neither side gets more memory than the other)."""
+    from shopsight import warehouse as wh
+
+    con = wh.connect(path)
+    con.execute("set enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+    return con
+
+
 def mart_scripts(scripts_dir: Path = SCRIPTS_DIR) -> dict[str, Path]:
     """Mart name -> its script, every `<mart>.sql` not starting with `_`."""
     return {p.stem: p for p in sorted(scripts_dir.glob("*.sql")) if not p.name.startswith("_")}

@@ -79,11 +79,6 @@ def _fresh(folder: Path) -> Path:
 
 def run_bench(opts: BenchOptions, progress: Any = print) -> tuple[BenchReport, Path]:
     """Run every section not in `opts.skip`; print the report, write its JSON, return both."""
-    if opts.engine != "duckdb":
-        raise SystemExit(
-            f"shopsight bench: engine {opts.engine!r} is not supported by the benchmark yet; "
-            "only duckdb is measured (see docs/performance.md)"
-        )
     workdir = _fresh(opts.workdir or DATA_DIR / "bench" / f"scale-{opts.scale:g}")
     os.environ[MEMORY_LIMIT_ENV] = opts.memory_limit
     report = BenchReport(options=opts.as_dict(), machine=report_mod.machine_info())
@@ -103,6 +98,8 @@ def run_bench(opts: BenchOptions, progress: Any = print) -> tuple[BenchReport, P
     if sim.rows is None:
         sim.rows = stages.table_rows(settings.warehouse, ("raw",))
     report.sections["pipeline"] = [sim, *pipeline_results]
+    if opts.engine == "spark":
+        report.sections["spark engine"] = _spark(timer, settings)
 
     baselines: list[StageResult] = []
     if "lower-bound" not in opts.skip:
@@ -142,15 +139,33 @@ def run_bench(opts: BenchOptions, progress: Any = print) -> tuple[BenchReport, P
     return report, report_mod.write_json(report, opts.out)
 
 
+def _spark(timer: Timer, settings: Settings) -> list[StageResult]:
+    """The same dbt project built on Spark (local mode) from the pipeline's raw layer: export
+    to the Parquet lake, then one `dbt build --target spark` in a child process (its JVM
+    counts in the peak RSS)."""
+    from shopsight.spark.build import SparkBuildError, build_on_spark
+
+    with timer.stage("spark build total") as total:
+        build = build_on_spark(settings, progress=lambda _: None)
+    if not build.success:
+        raise SparkBuildError("the Spark build failed; last output:\n" + build.output_tail[-4000:])
+    rows = build.lake.rows if build.lake is not None else None
+    total.rows = rows
+    parts = [
+        StageResult(name=f"spark: {name}", seconds=seconds, rows=rows)
+        for name, seconds in build.stages.items()
+        if name != "total"
+    ]
+    return [*parts, total]
+
+
 def _lower_bound(
     timer: Timer, report: BenchReport, settings: Settings, workdir: Path, memory_limit: str
 ) -> list[StageResult]:
-    from shopsight import warehouse as wh
     from shopsight.bench import lower_bound
 
     scratch = workdir / "lower_bound.duckdb"
-    with wh.connect(scratch) as con:
-        con.execute(f"set memory_limit = '{memory_limit}'")
+    with lower_bound.connect(scratch, memory_limit) as con:
         with timer.stage("lower bound: load landing") as load:
             loaded = lower_bound.load_landing(con, settings.landing_dir)
         load.rows = sum(loaded.values())
@@ -248,7 +263,17 @@ def targets(
             + ("" if fixed is not None else ", NOT measured: skipped")
             + ") / (lower-bound load + marts seconds)",
         )
+    spark = _seconds(report, "spark engine", "spark build total")
     dbt = _seconds(report, "pipeline", "dbt build")
+    if spark is not None and dbt:
+        add(
+            "Spark build / DuckDB dbt build",
+            spark / dbt,
+            "(information)",
+            None,
+            "lake export + dbt build on Spark (local mode, JVM start included) / dbt build on "
+            "DuckDB",
+        )
     lb_marts = _seconds(report, "baselines", "lower bound: marts")
     if dbt is not None and lb_marts:
         add(

@@ -115,11 +115,17 @@ def compare_mart(
     right: str,
     key: tuple[str, ...],
     tolerances: Tolerances | None = None,
+    ignore: frozenset[str] = frozenset(),
 ) -> MartDiff:
-    """Compare relation `left` with relation `right` (any DuckDB FROM item) on `key`."""
+    """Compare relation `left` with relation `right` (any DuckDB FROM item) on `key`.
+
+    Columns named in `ignore` are left out on both sides (build metadata such as the run's
+    own timestamp, which differs between any two builds by design).
+    """
     tol = tolerances or Tolerances()
     diff = MartDiff(mart, key)
-    lcols, rcols = _columns(con, left), _columns(con, right)
+    lcols = {c: t for c, t in _columns(con, left).items() if c not in ignore}
+    rcols = {c: t for c, t in _columns(con, right).items() if c not in ignore}
     diff.left_rows = int(con.execute(f"select count(*) from {left}").fetchone()[0])  # type: ignore[index]
     diff.right_rows = int(con.execute(f"select count(*) from {right}").fetchone()[0])  # type: ignore[index]
     for c in sorted(set(lcols) - set(rcols)):
@@ -194,6 +200,7 @@ def compare_builds(
     keys: dict[str, tuple[str, ...]],
     con: duckdb.DuckDBPyConnection,
     tolerances: Tolerances | None = None,
+    ignore: frozenset[str] = frozenset(),
 ) -> list[MartDiff]:
     """Compare every mart present in `keys`; a mart missing from either build is a difference."""
     diffs = []
@@ -205,5 +212,7 @@ def compare_builds(
             )
             diffs.append(d)
             continue
-        diffs.append(compare_mart(con, mart, left[mart], right[mart], keys[mart], tolerances))
+        diffs.append(
+            compare_mart(con, mart, left[mart], right[mart], keys[mart], tolerances, ignore)
+        )
     return diffs
