@@ -110,7 +110,7 @@ def multi_share_lines(df: pd.DataFrame, x: str, columns: dict[str, str]) -> alt.
             x=alt.X(f"{x}:T", title=None),
             y=alt.Y("value:Q", axis=alt.Axis(format="%", title=None)),
             color=alt.Color(
-                "measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)
+                "measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=2)
             ),
             tooltip=[
                 alt.Tooltip(f"{x}:T", format="%Y-%m-%d"),
@@ -192,13 +192,16 @@ def uv_growth(df: pd.DataFrame, period_type: str) -> alt.LayerChart:
     base = alt.Chart(df).encode(
         x=alt.X(f"{unit}(period_start):O", title=None, axis=alt.Axis(format=label, labelAngle=0))
     )
-    bars = base.mark_bar(color="#4c78a8", opacity=0.7).encode(
+    bars = base.mark_bar(color="#4c78a8").encode(
         y=alt.Y("content_uv:Q", title="Content UV"),
+        # A period still running (or cut by the data's end) is drawn faint.
+        opacity=alt.condition("datum.is_complete", alt.value(0.8), alt.value(0.3)),
         tooltip=[
             alt.Tooltip("period_start:T", format="%Y-%m-%d"),
             alt.Tooltip("content_uv:Q", format=","),
             alt.Tooltip("uv_growth:Q", format="+.1%"),
             alt.Tooltip("yoy_uv_growth:Q", format="+.1%"),
+            alt.Tooltip("is_complete:N", title="complete period"),
         ],
     )
     line = base.mark_line(color="#ff5000", point=True).encode(
@@ -210,7 +213,7 @@ def uv_growth(df: pd.DataFrame, period_type: str) -> alt.LayerChart:
 def lift_intervals(df: pd.DataFrame) -> alt.LayerChart:
     """Absolute lift per variant and segment with its 95% interval as error bars."""
     base = alt.Chart(df).encode(
-        y=alt.Y("variant:N", title=None),
+        y=alt.Y("variant:N", title=None, axis=alt.Axis(labelLimit=0)),
         color=alt.Color("segment:N", scale=alt.Scale(domain=SEGMENT_ORDER), title="Segment"),
         yOffset=alt.YOffset("segment:N", sort=SEGMENT_ORDER),
     )

@@ -25,8 +25,20 @@ def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def short_number(x: float | None, style: NumberStyle = "cn", digits: int = 2) -> str:
-    """`1234567` -> `123.46万` (cn) or `1.23M` (intl); small values keep thousands separators."""
+def _significant(value: float) -> str:
+    """Three significant digits for a scaled value: 389, 38.9, 3.89."""
+    if round(value, 2) >= 100:
+        return f"{value:,.0f}"
+    if round(value, 2) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def short_number(x: float | None, style: NumberStyle = "cn") -> str:
+    """`1234567` -> `123万` (cn) or `1.23M` (intl): three significant digits and a unit.
+
+    Values below the first unit keep all their digits: `¥498.36`, `9,937`.
+    """
     if _missing(x):
         return "–"
     value = float(x)  # type: ignore[arg-type]
@@ -34,17 +46,17 @@ def short_number(x: float | None, style: NumberStyle = "cn", digits: int = 2) ->
     value = abs(value)
     for factor, suffix in _UNITS[style]:
         if value >= factor:
-            return f"{sign}{value / factor:,.{digits}f}{suffix}"
+            return f"{sign}{_significant(value / factor)}{suffix}"
     if value == int(value):
         return f"{sign}{int(value):,}"
-    return f"{sign}{value:,.{digits}f}"
+    return f"{sign}{value:,.2f}"
 
 
-def money(x: float | None, style: NumberStyle = "cn", digits: int = 2) -> str:
-    """CNY amount in the executive style: `¥1.23亿`, `¥45.60万`, `¥980.50`."""
+def money(x: float | None, style: NumberStyle = "cn") -> str:
+    """CNY amount in the executive style: `¥1.23亿`, `¥45.6万`, `¥980.50`."""
     if _missing(x):
         return "–"
-    text = short_number(x, style, digits)
+    text = short_number(x, style)
     if text.startswith("-"):
         return f"-{CURRENCY_SYMBOL}{text[1:]}"
     return f"{CURRENCY_SYMBOL}{text}"
@@ -57,7 +69,20 @@ def count(x: float | None, style: NumberStyle = "cn") -> str:
     value = float(x)  # type: ignore[arg-type]
     if abs(value) < _UNITS[style][-1][0]:
         return f"{round(value):,}"
-    return short_number(value, style, 2)
+    return short_number(value, style)
+
+
+def exact_money(x: float | None) -> str:
+    """The full amount, for tooltips and downloads: `¥1,234,567.89`."""
+    if _missing(x):
+        return "–"
+    return f"{CURRENCY_SYMBOL}{float(x):,.2f}"  # type: ignore[arg-type]
+
+
+def exact_count(x: float | None) -> str:
+    if _missing(x):
+        return "–"
+    return f"{round(float(x)):,}"  # type: ignore[arg-type]
 
 
 def percent(x: float | None, digits: int = 1) -> str:

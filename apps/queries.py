@@ -296,7 +296,8 @@ def content_growth(snap: Snapshot, period_type: str, start: date, end: date) -> 
     return snap.query(
         """
         select period_start, period_end, is_complete, content_uv, prev_content_uv, uv_growth,
-               yoy_content_uv, yoy_uv_growth, content_product_uv, product_uv_growth
+               yoy_content_uv, yoy_uv_growth, content_product_uv, prev_content_product_uv,
+               product_uv_growth, yoy_content_product_uv
         from marts.kpi_content_uv_growth
         where period_type = ? and period_start between ? and ?
         order by period_start

@@ -53,26 +53,32 @@ class Kpi:
     help: str | None = None
     inverse: bool = False  # a rise is bad (e.g. ship time)
     note: str | None = None  # replaces the year-on-year line when there is no such comparison
+    exact: str | None = None  # the unrounded value, shown in the tooltip
 
 
-def kpi_row(kpis: Sequence[Kpi], per_row: int = 5) -> None:
+COMPARISON_LEGEND = (
+    "Arrows: change against the previous period of the same length. YoY: against the same "
+    "dates one year earlier. Rates change in percentage points (pp)."
+)
+
+
+def kpi_row(kpis: Sequence[Kpi], per_row: int = 5, *, legend: bool = True) -> None:
     """KPI cards: the value, its change vs the previous period and vs last year."""
     for i in range(0, len(kpis), per_row):
         cols = st.columns(per_row)
         for col, kpi in zip(cols, kpis[i : i + per_row], strict=False):
+            tip = " ".join(t for t in (kpi.help, f"Exact: {kpi.exact}." if kpi.exact else "") if t)
             with col, st.container(border=True):
                 st.metric(
                     kpi.label,
                     kpi.value,
                     delta=kpi.vs_previous,
                     delta_color="inverse" if kpi.inverse else "normal",
-                    delta_description="vs prev." if kpi.vs_previous else None,
-                    help=kpi.help,
+                    help=tip or None,
                 )
-                if kpi.note is not None:
-                    st.caption(kpi.note)
-                else:
-                    st.caption(f"vs last year {kpi.vs_last_year or '–'}")
+                st.caption(kpi.note if kpi.note is not None else f"YoY {kpi.vs_last_year or '–'}")
+    if legend and any(k.note is None for k in kpis):
+        st.caption(COMPARISON_LEGEND)
 
 
 def _file_name(name: str, ctx: PageContext | None) -> str:

@@ -93,7 +93,7 @@ class Reporter:
 
 
 def format_stage(stage: str, f: dict[str, Any]) -> str:
-    """One progress line, e.g. `[ingest] 15 entities, 5,475 deliveries, 1,234,567 rows in 12.3 s`."""
+    """One progress line, e.g. `[ingest] 15 entities, 5,475 deliveries, 123,456 rows in 9.3 s`."""
     secs = f.get("seconds", 0.0)
     if stage == "ingest":
         extra = ""

@@ -8,7 +8,7 @@ are two independent readings of the same contract, and the tests require them to
 `audit(root)` returns a `Report`:
 - `rows`: one finding per row that ingestion must quarantine, with the *first* rule it breaks
   (missing_required -> bad_type -> bad_enum -> out_of_range -> rule_violation ->
-  conflicting_duplicate -> future_event / late_beyond_window -> unknown_reference ->
+  future_event / late_beyond_window -> conflicting_duplicate -> unknown_reference ->
   items_not_reconciled), including the order/lines/shipments cascades;
 - `duplicates`: exact duplicate rows of one delivery (every copy after the first);
 - `schema_drift`: unknown extra columns per file;
@@ -41,13 +41,13 @@ import pyarrow.parquet as pq
 from shopsight import contract
 
 DT_FOLDER = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})$")
-TS_TEXT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+TS_TEXT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
 PATTERNS = {
     "integer": r"^-?\d+$",
     "decimal": r"^-?\d+(\.\d{1,2})?$",
     "timestamp": TS_TEXT,
     "date": r"^\d{4}-\d{2}-\d{2}$",
-    "boolean": r"^(?i:true|false)$",
+    "boolean": r"^(?i:true|false|1|0)$",
 }
 FIELD_SEP = "\x1f"
 # Keys other rows point at: the contract's references, plus the stores a shipment leaves from
@@ -550,7 +550,7 @@ class _Auditor:
 
         Exact duplicates of a delivery are removed first (the first copy stays). Then one CASE
         applies every check in the policy's order, so the first broken rule wins: row rules,
-        conflicting duplicates, the event-time window, references.
+        the event-time window, conflicting duplicates, references.
         """
         key = [*e.primary_key, *([e.versioned_by] if e.versioned_by else [])]
         part = ", ".join(["_dt", *(_q(k) for k in key)])
@@ -564,8 +564,8 @@ class _Auditor:
         self.report.duplicates.extend((e.name, f, r) for f, r in dups)
         checks = [
             *_row_checks(e),
-            ("conflicting_duplicate", None, "_conflict"),
             *_window_checks(e),
+            ("conflicting_duplicate", None, "_conflict"),
             *(_reference_checks(e) if with_references else []),
         ]
         reason, column = _case(checks)

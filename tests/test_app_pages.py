@@ -78,6 +78,11 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
+def tooltip(at: AppTest, label: str) -> str:
+    """A KPI card's tooltip, which carries the unrounded value."""
+    return next(m.proto.help for m in at.metric if m.label == label)
+
+
 def go(at: AppTest, page: str) -> float:
     at.switch_page(f"views/{page}.py")
     started = time.perf_counter()
@@ -150,6 +155,7 @@ def test_overview_numbers_equal_the_marts(app_env: None, serving: Path):
     prev = expect.overview(serving, *periods.previous_period(start, end))
     shown = metrics(at)
     assert shown["GMV"] == (fmt.money(want.gmv), fmt.change_text(want.gmv, prev.gmv))
+    assert f"Exact: {fmt.exact_money(want.gmv)}." in tooltip(at, "GMV")
     assert shown["Orders"][0] == fmt.count(want.orders)
     assert shown["Buyers"][0] == fmt.count(want.buyers)
     assert shown["Conversion rate"][0] == fmt.percent(want.conversion_rate)
@@ -203,6 +209,7 @@ def test_filters_persist_across_pages_and_presets_apply(app_env: None, serving: 
     assert window[0] <= max(d for d in marked if d <= expect.last_date(serving)) <= window[1]
     want = expect.overview(serving, *window)
     assert metrics(at)["GMV"][0] == fmt.money(want.gmv)
+    assert f"Exact: {fmt.exact_money(want.gmv)}." in tooltip(at, "GMV")
     go(at, "omnichannel")
     go(at, "overview")
     assert at.session_state[filters.K_PRESET] == periods.DOUBLE_11_WINDOW
@@ -251,6 +258,7 @@ def test_brand_manager_sees_only_their_brand(app_env: None, serving: Path, users
     shown = metrics(at)
     assert "GMV" not in shown  # no marketplace totals
     assert shown["Online GMV"][0] == fmt.money(want.online_gmv)
+    assert f"Exact: {fmt.exact_money(want.online_gmv)}." in tooltip(at, "Online GMV")
     assert shown["Online orders"][0] == fmt.count(want.online_orders)
     picker = at.sidebar.multiselect(key=filters.K_BRANDS)
     assert len(picker.options) == 1 and other_name not in picker.options

@@ -20,7 +20,8 @@ from apps import format as fmt
     ("value", "style", "expected"),
     [
         (123_456_789.0, "cn", "¥1.23亿"),
-        (1_981_000.0, "cn", "¥198.10万"),
+        (1_981_000.0, "cn", "¥198万"),
+        (389_100.0, "cn", "¥38.9万"),
         (9_999.5, "cn", "¥9,999.50"),
         (1_980_950.0, "intl", "¥1.98M"),
         (2_500_000_000.0, "intl", "¥2.50B"),
@@ -35,8 +36,10 @@ def test_money_in_executive_units(value: float | None, style: fmt.NumberStyle, e
 
 def test_counts_rates_and_changes():
     assert fmt.count(9_937, "cn") == "9,937"
-    assert fmt.count(123_456, "cn") == "12.35万"
-    assert fmt.count(123_456, "intl") == "123.46K"
+    assert fmt.count(123_456, "cn") == "12.3万"
+    assert fmt.count(123_456, "intl") == "123K"
+    assert fmt.exact_money(1_234_567.891) == "¥1,234,567.89"
+    assert fmt.exact_count(12_345) == "12,345"
     assert fmt.percent(0.4567) == "45.7%"
     assert fmt.change_text(110.0, 100.0) == "+10.0%"
     assert fmt.change_text(0.052, 0.048, rate=True) == "+0.4 pp"

@@ -121,7 +121,14 @@ ROW_FAULTS: list[tuple[str, int, dict[str, Any], str, str | None, str]] = [
         "updated_at",
         "updated_not_before_order",
     ),
-    ("orders", 0, {"updated_at": "2015-03-02T00:00:00+08:00"}, "future_event", "updated_at", "after"),
+    (
+        "orders",
+        0,
+        {"updated_at": "2015-03-02T00:00:00+08:00"},
+        "future_event",
+        "updated_at",
+        "after",
+    ),
     (
         "orders",
         0,
@@ -133,14 +140,46 @@ ROW_FAULTS: list[tuple[str, int, dict[str, Any], str, str | None, str]] = [
     ("orders", 1, {"brand_id": "b99"}, "unknown_reference", "brand_id", "reference/brands"),
     ("order_items", 0, {"sku_id": "s99"}, "unknown_reference", "sku_id", "reference/skus"),
     ("orders", 2, {"order_amount": "25.00"}, "items_not_reconciled", "order_amount", "add up"),
-    ("shipments", 0, {"origin_type": "store", "origin_id": "st9"}, "unknown_reference", "origin_id",
-     "store_origin_is_store"),
-    ("shipments", 1, {"shipped_ts": "2015-03-01T09:00:00+08:00"}, "rule_violation", "shipped_ts",
-     "shipped_not_before_order"),
-    ("content_events", 0, {"dwell_seconds": None}, "rule_violation", "dwell_seconds",
-     "dwell_only_for_view"),
-    ("content_events", 1, {"sku_id": None}, "rule_violation", "sku_id", "sku_only_for_product_click"),
-    ("content_events", 1, {"content_id": "nope"}, "unknown_reference", "content_id", "content_items"),
+    (
+        "shipments",
+        0,
+        {"origin_type": "store", "origin_id": "st9"},
+        "unknown_reference",
+        "origin_id",
+        "store_origin_is_store",
+    ),
+    (
+        "shipments",
+        1,
+        {"shipped_ts": "2015-03-01T09:00:00+08:00"},
+        "rule_violation",
+        "shipped_ts",
+        "shipped_not_before_order",
+    ),
+    (
+        "content_events",
+        0,
+        {"dwell_seconds": None},
+        "rule_violation",
+        "dwell_seconds",
+        "dwell_only_for_view",
+    ),
+    (
+        "content_events",
+        1,
+        {"sku_id": None},
+        "rule_violation",
+        "sku_id",
+        "sku_only_for_product_click",
+    ),
+    (
+        "content_events",
+        1,
+        {"content_id": "nope"},
+        "unknown_reference",
+        "content_id",
+        "content_items",
+    ),
     ("content_events", 0, {"dwell_seconds": "long"}, "bad_type", "dwell_seconds", "long"),
     ("content_events", 0, {"platform_user_id": {"a": 1}}, "bad_type", "platform_user_id", "text"),
     ("content_items", 0, {"sku_ids": "s1"}, "bad_type", "sku_ids", "JSON array"),
@@ -148,19 +187,43 @@ ROW_FAULTS: list[tuple[str, int, dict[str, Any], str, str | None, str]] = [
     ("creator_stats", 0, {"followers": -1}, "out_of_range", "followers", "minimum"),
     ("creator_stats", 0, {"dt": "2015-03-02"}, "future_event", "dt", "after"),
     ("sessions", 0, {"variant": "z"}, "rule_violation", "experiment_id", "variant_with_experiment"),
-    ("sessions", 0, {"traffic_source": "search"}, "rule_violation", "content_id",
-     "content_only_from_content_traffic"),
+    (
+        "sessions",
+        0,
+        {"traffic_source": "search"},
+        "rule_violation",
+        "content_id",
+        "content_only_from_content_traffic",
+    ),
     ("sessions", 0, {"page_views": 0}, "out_of_range", "page_views", "minimum"),
     ("sessions", 0, {"terminal": "offline_pos"}, "bad_enum", "terminal", "offline_pos"),
     ("ad_spend", 0, {"clicks": 5000}, "rule_violation", "clicks", "clicks_within_impressions"),
     ("ad_spend", 0, {"brand_id": "b77"}, "unknown_reference", "brand_id", "brands"),
     ("identity_links", 0, {"buyer_id": None}, "missing_required", "buyer_id", "empty"),
-    ("experiments", 0, {"allocation": '{"a": 0.5, "b": 0.4}'}, "rule_violation", "allocation",
-     "allocation_is_valid"),
-    ("experiments", 0, {"allocation": '{"x": 0.5, "b": 0.5}'}, "rule_violation", "allocation",
-     "allocation_is_valid"),
-    ("experiments", 0, {"end_ts": "2014-11-01T00:00:00+08:00"}, "rule_violation", "start_ts",
-     "end_after_start"),
+    (
+        "experiments",
+        0,
+        {"allocation": '{"a": 0.5, "b": 0.4}'},
+        "rule_violation",
+        "allocation",
+        "allocation_is_valid",
+    ),
+    (
+        "experiments",
+        0,
+        {"allocation": '{"x": 0.5, "b": 0.5}'},
+        "rule_violation",
+        "allocation",
+        "allocation_is_valid",
+    ),
+    (
+        "experiments",
+        0,
+        {"end_ts": "2014-11-01T00:00:00+08:00"},
+        "rule_violation",
+        "start_ts",
+        "end_after_start",
+    ),
     ("brands", 0, {"is_flagship": "maybe"}, "bad_type", "is_flagship", "maybe"),
     ("stores", 0, {"opened_on": "2014/05/01"}, "bad_type", "opened_on", "2014/05/01"),
     ("skus", 1, {"list_price": "-2.50"}, "out_of_range", "list_price", "minimum"),
@@ -190,7 +253,7 @@ def test_a_broken_row_is_quarantined_with_its_first_reason(
     ext = {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[contract.entity(entity).format]
     src = contract.entity(entity).key
     assert rows, f"nothing of {entity} quarantined; quarantine: {quarantine(warehouse)}"
-    q_entity, q_dt, q_file, q_row, q_col, q_reason, q_msg = rows[0]
+    _, q_dt, q_file, q_row, q_col, q_reason, q_msg = rows[0]
     assert (q_dt, q_file, q_row) == (D1, f"{src}/dt=2015-03-01/part-0.{ext}", index + 1)
     assert (q_reason, q_col) == (reason, column), q_msg
     assert message in q_msg
@@ -206,8 +269,13 @@ def test_an_order_and_its_lines_stand_or_fall_together(landing: Path, warehouse:
     w["orders"][0]["terminal"] = "tablet"  # order 0 broken -> its line and shipment follow
     w["order_items"][1]["quantity"] = "-1"  # line of order 1 broken -> order 1 follows
     w["order_items"].append(  # a second, valid line of order 1 goes with it
-        {"order_id": w["orders"][1]["order_id"], "line_no": "2", "sku_id": "s2",
-         "quantity": "1", "unit_price": "0.00"}
+        {
+            "order_id": w["orders"][1]["order_id"],
+            "line_no": "2",
+            "sku_id": "s2",
+            "quantity": "1",
+            "unit_price": "0.00",
+        }
     )
     write_world(landing, D1, w)
     ingest(warehouse, landing, "t")
@@ -233,8 +301,9 @@ def test_an_order_without_lines_is_not_reconciled(landing: Path, warehouse: Path
     write_world(landing, D1, w)
     ingest(warehouse, landing, "t")
     got = [(q[0], q[3], q[5], q[6]) for q in quarantine(warehouse) if q[0] == "orders"]
-    assert got == [("orders", 3, "items_not_reconciled", f"order {w['orders'][2]['order_id']} "
-                    "has no lines")]
+    assert got == [
+        ("orders", 3, "items_not_reconciled", f"order {w['orders'][2]['order_id']} has no lines")
+    ]
 
 
 def test_duplicates_exact_and_conflicting(landing: Path, warehouse: Path) -> None:

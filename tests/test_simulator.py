@@ -508,7 +508,8 @@ def test_dormant_buyers_come_back(landing_db, truth):
 
 def test_distributions_are_skewed(landing_db, simulated_landing):
     mean, median, p99 = landing_db.execute(
-        "select avg(order_amount), median(order_amount), quantile_cont(order_amount, 0.99) from counted"
+        "select avg(order_amount)::double, median(order_amount)::double, "
+        "quantile_cont(order_amount, 0.99)::double from counted"
     ).fetchone()
     assert mean > 1.2 * median and p99 > 6 * median  # log-normal order values
     top = landing_db.execute("""

@@ -36,6 +36,8 @@ def render(ctx: ui.PageContext) -> None:
                 ui.Kpi(
                     f"Content → product UV ({period_type})",
                     fmt.count(last["content_product_uv"], style),
+                    fmt.change_text(last["content_product_uv"], last["prev_content_product_uv"]),
+                    fmt.change_text(last["content_product_uv"], last["yoy_content_product_uv"]),
                     help="Distinct people who clicked through from content to a product.",
                 ),
             ],

@@ -50,7 +50,7 @@ def render(ctx: ui.PageContext) -> None:
         ui.kpi_row(
             [
                 ui.Kpi(
-                    f"{row.variant}: conversion lift",
+                    f"Lift of {row.variant}",
                     f"{row.abs_lift * 100:+.2f} pp",
                     help=f"Relative lift {fmt.percent(row.rel_lift, 1)} "
                     f"(95% interval {fmt.percent(row.rel_lift_ci_low, 1)} to "
@@ -62,7 +62,7 @@ def render(ctx: ui.PageContext) -> None:
                 )
                 for row in overall_treated.itertuples()
             ],
-            per_row=4,
+            per_row=3,
         )
         st.subheader("Absolute lift vs control, with 95% intervals")
         ui.chart(charts.lift_intervals(treated))

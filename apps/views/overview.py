@@ -15,6 +15,15 @@ from apps import charts, periods, queries, ui
 from apps import format as fmt
 
 Totals = dict[str, Any]
+# KPIs that are counts (exact value without currency in the tooltip).
+_COUNTS = {
+    "orders",
+    "buyers",
+    "visitors_per_day",
+    "content_uv_per_day",
+    "online_orders",
+    "online_buyers",
+}
 
 
 def _three(ctx: ui.PageContext, fetch: Callable[[Any, Any], Totals]) -> tuple[Totals, ...]:
@@ -36,11 +45,17 @@ def _kpi(
     *,
     rate: bool = False,
 ) -> ui.Kpi:
+    value = cur.get(key)
+    if rate:
+        exact = fmt.percent(value, 3)
+    else:
+        exact = fmt.exact_count(value) if key in _COUNTS else fmt.exact_money(value)
     return ui.Kpi(
         label=label,
-        value=show(cur.get(key)),
-        vs_previous=fmt.change_text(cur.get(key), prev.get(key), rate=rate),
-        vs_last_year=fmt.change_text(cur.get(key), yoy.get(key), rate=rate),
+        value=show(value),
+        vs_previous=fmt.change_text(value, prev.get(key), rate=rate),
+        vs_last_year=fmt.change_text(value, yoy.get(key), rate=rate),
+        exact=exact,
     )
 
 
@@ -75,8 +90,7 @@ def marketplace(ctx: ui.PageContext) -> None:
     st.caption(
         "Buyers are distinct over the whole period. Visitors and content UV are distinct people "
         "per day, so over a period they are daily averages. Conversion and mobile share are "
-        "recomputed from summed numerators and denominators; their changes are in percentage "
-        "points."
+        "recomputed from summed numerators and denominators."
     )
     daily = queries.overview_daily(snap, f.start, f.end)
     st.subheader("GMV by day, festivals marked")

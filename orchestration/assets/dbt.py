@@ -6,12 +6,14 @@ reads raw -> staging -> intermediate -> marts -> serving as one picture. The man
 prepared once with `dbt parse` and reused until a file of the dbt project changes.
 """
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,33 @@ def _window_vars(paths: ShopsightPaths, run_id: str) -> dict[str, str]:
     return {"min_date": (first - timedelta(days=LOOKBACK_DAYS)).isoformat()} if first else {}
 
 
+def dbt_log_path(paths: ShopsightPaths, run_id: str) -> Path:
+    return Path(paths.warehouse).parent / "logs" / "dbt" / f"{run_id}.log"
+
+
+@dataclass
+class _Tally:
+    """What the dbt event stream reported: models built and (asset, test, passed, severity,
+    metadata) per test."""
+
+    models: int = 0
+    checks: list[tuple[str, str, bool, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def _stream(invocation: Any, tally: _Tally) -> Iterator[Any]:
+    """Pass dbt's Dagster events on, counting models and noting test outcomes."""
+    for event in invocation.stream():
+        if isinstance(event, Output | AssetMaterialization):
+            tally.models += 1
+        if isinstance(event, AssetCheckResult | AssetCheckEvaluation):
+            key = event.asset_key
+            severity = "warn" if event.severity == AssetCheckSeverity.WARN else "error"
+            meta = {k: getattr(v, "value", str(v)) for k, v in (event.metadata or {}).items()}
+            asset = "/".join(key.path) if key else "?"
+            tally.checks.append((asset, event.check_name or "?", event.passed, severity, meta))
+        yield event
+
+
 def dbt_failures(target_path: Path) -> list[str]:
     """`<node>: <message>` for every failed or errored node of the run (from run_results)."""
     path = Path(target_path) / "run_results.json"
@@ -172,25 +201,14 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             if window:
                 args += ["--vars", json.dumps(window)]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
-        checks: list[tuple[str, str, bool, str, dict[str, Any]]] = []
-        models = 0
-        for event in invocation.stream():
-            if isinstance(event, Output | AssetMaterialization):
-                models += 1
-            if isinstance(event, AssetCheckResult | AssetCheckEvaluation):
-                key = event.asset_key
-                severity = "warn" if event.severity == AssetCheckSeverity.WARN else "error"
-                meta = {k: getattr(v, "value", str(v)) for k, v in (event.metadata or {}).items()}
-                checks.append(
-                    (
-                        "/".join(key.path) if key else "?",
-                        event.check_name or "?",
-                        event.passed,
-                        severity,
-                        meta,
-                    )
-                )
-            yield event
+        tally = _Tally()
+        # dagster-dbt echoes every dbt log line to stdout; `shopsight run` prints one line per
+        # stage, so the dbt log goes to a file beside the warehouse instead.
+        log_path = dbt_log_path(paths, context.run.run_id)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            yield from _stream(invocation, tally)
+        models, checks = tally.models, tally.checks
         failures = [c for c in checks if not c[2] and c[3] == "error"]
         with paths.writer() as con:
             for asset, name, passed, severity, meta in checks:
@@ -213,7 +231,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         )
         reporter.flush("dbt")
         if not invocation.is_successful():
-            problems = dbt_failures(invocation.target_path) or ["see the dbt log"]
+            problems = dbt_failures(invocation.target_path) or [f"see {log_path}"]
             raise Failure(
                 description=f"dbt build failed: {'; '.join(problems[:10])}",
                 metadata={"failures": "\n".join(problems)},

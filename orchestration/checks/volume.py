@@ -5,8 +5,8 @@ look, but the data is not wrong and the run goes on."""
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     asset_check,
 )
 

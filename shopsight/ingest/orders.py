@@ -8,7 +8,7 @@ set-wise with UPDATEs on the two verdict tables:
 3. an order with a quarantined line in its delivery -> `items_not_reconciled`;
 4. an order whose lines (same delivery, else the latest delivery that has lines for it) do not
    add up to its amount, or that has no lines at all -> `items_not_reconciled`;
-5. the remaining lines of an order that failed 3 or 4 in the same delivery -> `items_not_reconciled`.
+5. the other lines of an order that failed 3 or 4 in its delivery -> `items_not_reconciled`.
 """
 
 from __future__ import annotations

@@ -352,17 +352,38 @@ def _stage_jsonl(
 def _parquet_schemas(
     con: duckdb.DuckDBPyConnection, files: list[_FileInfo], staged: Staged
 ) -> dict[str, list[tuple[str, str]]]:
-    """Column names and DuckDB types per file, read from each file's footer only."""
+    """Column names and DuckDB types per file, from the files' footers only.
+
+    One `parquet_schema` query reads every footer; files with the same columns and types (in
+    any order: the group read binds by name) share one `DESCRIBE` for the DuckDB types. A
+    footer that cannot be read (a truncated file) fails its delivery.
+    """
+    try:
+        rows = con.execute(
+            "select file_name, list(struct_pack(name, type, logical_type, num_children) "
+            f"order by name) from parquet_schema({lit_list(f.path for f in files)}) "
+            "group by file_name"
+        ).fetchall()
+        layouts = {name: str(layout) for name, layout in rows}
+    except duckdb.Error:
+        layouts = {}
+    described: dict[str, list[tuple[str, str]]] = {}
     schemas: dict[str, list[tuple[str, str]]] = {}
     for info in files:
+        layout = layouts.get(str(info.path))
+        if layout is not None and layout in described:
+            schemas[str(info.path)] = described[layout]
+            continue
         try:
-            rows = con.execute(
+            found = con.execute(
                 f"describe select * from read_parquet({lit(info.path)}, hive_partitioning = false)"
             ).fetchall()
         except duckdb.Error as exc:
             _fail(staged, info, _short_error(exc))
             continue
-        schemas[str(info.path)] = [(r[0], r[1]) for r in rows]
+        schemas[str(info.path)] = [(r[0], r[1]) for r in found]
+        if layout is not None:
+            described[layout] = schemas[str(info.path)]
     return schemas
 
 
@@ -385,7 +406,8 @@ def _stage_parquet(
             _file_map(con, group)
             scan = (
                 f"select * from read_parquet({lit_list(f.path for f in group)}, "
-                "filename = true, file_row_number = true, hive_partitioning = false)"
+                "filename = true, file_row_number = true, hive_partitioning = false, "
+                "union_by_name = true)"
             )
             text: dict[str, str] = {}
             typed: dict[str, str] = {}

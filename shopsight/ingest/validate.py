@@ -46,7 +46,8 @@ def own_checks(entity: contract.Entity) -> list[tuple[str, str]]:
                 )
             )
     for c in entity.columns:
-        msg = f"{lit(c.name + ': cannot read ')} || {_shown(text[c.name])} || {lit(' as ' + TYPE_WORDS[c.type])}"
+        as_type = lit(" as " + TYPE_WORDS[c.type])
+        msg = f"{lit(c.name + ': cannot read ')} || {_shown(text[c.name])} || {as_type}"
         out.append((f"not {ident(c.name + '__ok')}", verdict("bad_type", c.name, msg)))
     for c in entity.columns:
         if c.enum:
@@ -59,7 +60,8 @@ def own_checks(entity: contract.Entity) -> list[tuple[str, str]]:
             )
     for c in entity.columns:
         if c.min_value is not None:
-            msg = f"{lit(c.name + ': ')} || {_shown(text[c.name])} || {lit(f' is below the minimum {c.min_value:g}')}"
+            below = lit(f" is below the minimum {c.min_value:g}")
+            msg = f"{lit(c.name + ': ')} || {_shown(text[c.name])} || {below}"
             out.append((f"{typed[c.name]} < {c.min_value!r}", verdict("out_of_range", c.name, msg)))
     for rule in entity.rules:
         if rule.reason != "rule_violation":
@@ -85,23 +87,12 @@ def _window_checks(entity: contract.Entity, col: str, name: str) -> list[tuple[s
         future = f"{col} >= timezone({tz}, (_dt + 1)::timestamp)"
         late = f"{col} < timezone({tz}, _dt::timestamp) - interval {days} day"
     shown = f"{lit(name + ' ')} || {col}::varchar"
+    zone = lit(f" ({contract.BUSINESS_TIMEZONE})")
+    after = f"{shown} || ' is after the end of delivery date ' || _dt::varchar || {zone}"
+    before = f"{shown} || ' is more than {days} days before delivery date ' || _dt::varchar"
     return [
-        (
-            future,
-            verdict(
-                "future_event",
-                name,
-                f"{shown} || ' is after the end of delivery date ' || _dt::varchar || ' ({contract.BUSINESS_TIMEZONE})'",
-            ),
-        ),
-        (
-            late,
-            verdict(
-                "late_beyond_window",
-                name,
-                f"{shown} || ' is more than {days} days before delivery date ' || _dt::varchar",
-            ),
-        ),
+        (future, verdict("future_event", name, after)),
+        (late, verdict("late_beyond_window", name, before)),
     ]
 
 
@@ -146,8 +137,9 @@ def build_verdicts(entity: contract.Entity, staged: str, out: str) -> str:
     key_cols = ", ".join(ident(k + "__t") for k in key)
     key_text = " || ', ' || ".join(f"{lit(k + '=')} || coalesce({ident(k)}, '')" for k in key)
 
+    conflict = f"{key_text} || {lit(' appears with different values in this delivery')}"
     later: list[str] = [
-        f"when _keycount > 1 then {verdict('conflicting_duplicate', key[0], f'{key_text} || ' + lit(' appears with different values in this delivery'))}"
+        f"when _keycount > 1 then {verdict('conflicting_duplicate', key[0], conflict)}"
     ]
     for col, _, msg in ref_checks:
         cond = f"{ident(col + '__t')} is not null and _ref_{col} is null"
@@ -157,9 +149,8 @@ def build_verdicts(entity: contract.Entity, staged: str, out: str) -> str:
             pred = violation_sql(rule, typed_names(entity))
             if pred is not None:
                 msg = lit(f"rule {rule.code}: {rule.description}")
-                later.append(
-                    f"when coalesce({pred}, false) then {verdict('unknown_reference', rule.columns[-1], msg)}"
-                )
+                unknown = verdict("unknown_reference", rule.columns[-1], msg)
+                later.append(f"when coalesce({pred}, false) then {unknown}")
     final_case = "case when _own is not null then _own " + " ".join(later) + " end"
     return f"""
 create or replace temp table {out} as

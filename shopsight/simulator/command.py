@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from shopsight.simulator.engine import default_truth_path, run as run_simulation
 
     out = args.out or settings.load().landing_dir
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         truth, stats = run_simulation(
             out, args.start, args.days, args.scale, args.seed, args.faults, args.truth
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"shopsight simulate: {exc}")
         return 2
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     print(f"landing zone: {out}")
     print(f"truth:        {args.truth or default_truth_path(out)}")
     print(f"{'entity':<16}{'rows':>12}{'files':>8}{'write s':>9}{'rows/s':>12}")
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'total':<16}{all_rows:>12,}{sum(stats.files.values()):>8}{total:>9.2f}"
           f"{all_rows / total:>12,.0f}  (end to end)")
     print("phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in stats.phases.items()))
+    print(f"wall {total:.1f} s, cpu {cpu:.1f} s (all threads)")
     if args.faults > 0:
         print(
             f"faults: {len(truth['faults'])} broken rows, {len(truth['duplicates'])} duplicates, "

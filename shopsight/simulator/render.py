@@ -147,15 +147,18 @@ def money_arrow(cents: np.ndarray) -> pa.Array:
 # --- JSON tokens -----------------------------------------------------------------------------
 
 
+def json_escape(text: pa.Array) -> pa.Array:
+    """Escape backslashes and quotes for use inside a JSON string."""
+    return pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+
+
 def json_string(text: pa.Array, escape: bool = True) -> pa.Array:
     """Strings as JSON string tokens (`"x"`), nulls as `null`.
 
     `escape=False` skips escaping for text that cannot hold quotes or backslashes (ids, enum
     values, timestamps), the bulk of the JSON we write.
     """
-    escaped = text
-    if escape:
-        escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+    escaped = json_escape(text) if escape else text
     return pc.fill_null(pc.binary_join_element_wise('"', escaped, '"', ""), "null")
 
 

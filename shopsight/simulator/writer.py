@@ -145,27 +145,55 @@ def _override_value(fmt: str, value: object) -> object:
     return value
 
 
+# Kinds whose text never holds a comma, quote, backslash or line break.
+_SAFE_KINDS = {"id", "person", "enum", "ts", "money", "int", "date", "bool"}
+_STRING_KINDS = {"id", "person", "enum", "ts", "date", "text"}
+
+
 def render_batch(
     rows: Rows, idx: np.ndarray, fmt: str, overrides: dict[str, dict[int, object]], first_pos: int
-) -> dict[str, pa.Array]:
-    """The columns of rows `idx` (positions first_pos..) in the file format's representation."""
+) -> tuple[dict[str, pa.Array], set[str]]:
+    """The columns of rows `idx` (positions first_pos..) in the file format's representation.
+
+    Also returns the *plain* columns, which let the line writer skip work: in CSV, text that
+    never needs quoting; in JSON Lines, strings without nulls that the line template quotes
+    (instead of turning each value into a JSON token). Faulted columns are never plain.
+    """
     cols = rows.take(idx)
     cols["__tz"] = rows.tz[idx]
     out: dict[str, pa.Array] = {}
+    plain: set[str] = set()
     for name in rows.entity.column_names:
         v = cols[name]
+        kind = KINDS[rows.name][name][0]
+        faulted = _local_positions(overrides.get(name, {}), first_pos, len(idx))
         if fmt == "csv":
             arr = _text(rows, name, v, cols)
+            if kind in _SAFE_KINDS and not faulted:
+                plain.add(name)
         elif fmt == "jsonl":
-            arr = _json_token(rows, name, v, cols)
+            if kind in _STRING_KINDS:
+                arr = _text(rows, name, v, cols)
+                if kind == "text":
+                    arr = render.json_escape(arr)
+                if arr.null_count == 0 and not faulted:
+                    plain.add(name)
+                else:
+                    arr = render.json_string(arr, escape=False)
+            else:
+                arr = _json_token(rows, name, v, cols)
         else:
             arr = _typed(rows, name, v, cols)
         out[name] = _apply_overrides(arr, overrides.get(name, {}), fmt, first_pos, len(idx))
-    return out
+    return out, plain
+
+
+def _local_positions(by_pos: dict[int, object], first: int, n: int) -> list[int]:
+    return sorted(p - first for p in by_pos if first <= p < first + n)
 
 
 def _apply_overrides(arr: pa.Array, by_pos: dict[int, object], fmt: str, first: int, n: int):
-    local = sorted(p - first for p in by_pos if first <= p < first + n)
+    local = _local_positions(by_pos, first, n)
     if not local:
         return arr
     mask = np.zeros(n, dtype=bool)
@@ -183,20 +211,25 @@ def _csv_field(arr: pa.Array) -> pa.Array:
     return pc.if_else(needs, quoted, arr)
 
 
-def _csv_lines(cols: dict[str, pa.Array]) -> pa.Array:
-    fields = [_csv_field(a) for a in cols.values()]
+def _csv_lines(cols: dict[str, pa.Array], plain: set[str]) -> pa.Array:
+    fields = [a if name in plain else _csv_field(a) for name, a in cols.items()]
     joined = pc.binary_join_element_wise(
         *fields, ",", null_handling="replace", null_replacement=""
     )
     return pc.binary_join_element_wise(joined, "\n", "")
 
 
-def _jsonl_lines(cols: dict[str, pa.Array]) -> pa.Array:
+def _jsonl_lines(cols: dict[str, pa.Array], plain: set[str]) -> pa.Array:
+    """`{"a":…,"b":…}` lines. Literal parts (keys, and quotes around plain strings) are merged
+    so that the join has as few pieces as possible."""
     parts: list[object] = []
-    for i, (name, tok) in enumerate(cols.items()):
-        parts.append(("{" if i == 0 else ",") + json.dumps(name) + ":")
-        parts.append(tok)
-    parts.append("}\n")
+    literal = ""
+    for i, (name, arr) in enumerate(cols.items()):
+        literal += ("{" if i == 0 else ",") + json.dumps(name) + ":"
+        quote = '"' if name in plain else ""
+        parts.extend([literal + quote, arr])
+        literal = quote
+    parts.append(literal + "}\n")
     return pc.binary_join_element_wise(*parts, "")
 
 
@@ -261,8 +294,8 @@ def write_entity(
     drift_at = {(d.dt, d.file): d for d in drifts}
     written: list[Written] = []
     for a, b, groups in _batches(layout):
-        cols = render_batch(rows, layout.perm[a:b], fmt, overrides, a)
-        plain = None if fmt == "parquet" else _render_lines(fmt, cols)
+        cols, plain = render_batch(rows, layout.perm[a:b], fmt, overrides, a)
+        lines = None if fmt == "parquet" else _render_lines(fmt, cols, plain)
         for dt, file, ga, gb in groups:
             rel = relative_path(params, rows, dt, file)
             path = root / rel
@@ -272,9 +305,10 @@ def write_entity(
             if fmt == "parquet":
                 _write_parquet(path, sub, drift)
             elif drift is not None:
-                _write_text(path, fmt, names, _render_lines(fmt, _with_drift(sub, drift, fmt)), 0, gb - ga, drift)
+                drifted = _render_lines(fmt, _with_drift(sub, drift, fmt), plain)
+                _write_text(path, fmt, names, drifted, 0, gb - ga, drift)
             else:
-                _write_text(path, fmt, names, plain, ga - a, gb - a, None)
+                _write_text(path, fmt, names, lines, ga - a, gb - a, None)
             written.append(Written(rel, gb - ga))
     # Every folder gets its files (empty ones where a day had no rows) and then its marker.
     have = {(int(d), int(f)) for d, f in zip(layout.group_dt, layout.group_file, strict=True)}
@@ -284,7 +318,7 @@ def write_entity(
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             if fmt == "parquet":
-                _write_parquet(path, render_batch(rows, np.zeros(0, np.int64), fmt, {}, 0), None)
+                _write_parquet(path, render_batch(rows, np.zeros(0, np.int64), fmt, {}, 0)[0], None)
             else:
                 path.write_bytes(csv_header(names) if fmt == "csv" else b"")
             written.append(Written(rel, 0))
@@ -294,8 +328,8 @@ def write_entity(
     return written
 
 
-def _render_lines(fmt: str, cols: dict[str, pa.Array]) -> pa.Array:
-    return _csv_lines(cols) if fmt == "csv" else _jsonl_lines(cols)
+def _render_lines(fmt: str, cols: dict[str, pa.Array], plain: set[str]) -> pa.Array:
+    return _csv_lines(cols, plain) if fmt == "csv" else _jsonl_lines(cols, plain)
 
 
 def _with_drift(cols: dict[str, pa.Array], drift: Drift, fmt: str) -> dict[str, pa.Array]:
