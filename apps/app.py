@@ -55,6 +55,14 @@ def main() -> None:
         ui.no_data_page(lambda: snapshot.file_version(path) is not None)
         return
 
+    if queries.data_bounds(snap) is None:
+        st.navigation(_pages(("overview",)), position="hidden")
+        ui.no_data_page(
+            lambda: snapshot.file_version(path) != snap.version,
+            "The published snapshot has no marketplace days yet",
+        )
+        return
+
     page = st.navigation(_pages(access.pages_for(user)))
     flt, scope = filters.render(snap, user)
     publish = queries.publish_info(snap)

@@ -116,6 +116,11 @@ def render(snap: Snapshot, user: User) -> tuple[Filters, access.BrandScope]:
     brand_options = list(access.allowed_brands(user, own["brand_id"]))
     category_options = sorted(set(own["category"]))
     _seed_once(preset_ranges, bounds, brand_options, category_options)
+    # A newer snapshot may drop a brand or category that is still selected: keep only options.
+    for key, options in ((K_BRANDS, brand_options), (K_CATEGORIES, category_options)):
+        kept = [v for v in st.session_state.get(key) or [] if v in options]
+        if kept != st.session_state.get(key):
+            st.session_state[key] = kept
     # A preset follows the data: when a newer snapshot extends it, "last 7 days" moves along.
     preset = st.session_state.get(K_PRESET)
     if preset in preset_ranges and st.session_state.get(K_RANGE) != preset_ranges[preset]:

@@ -157,11 +157,13 @@ def empty(message: str = "No data for this period.") -> None:
     st.info(message)
 
 
-def no_data_page(snapshot_exists: Callable[[], bool]) -> None:
+def no_data_page(
+    snapshot_exists: Callable[[], bool], reason: str = "No data published yet"
+) -> None:
     st.title("Shopsight")
     st.info(
-        "No data published yet — run `shopsight run` (or `make demo`) to build the warehouse "
-        "and publish the serving snapshot. This page opens the dashboard as soon as it exists."
+        f"{reason} — run `shopsight run` (or `make demo`) to build the warehouse and publish "
+        "the serving snapshot. This page opens the dashboard as soon as it exists."
     )
 
     @st.fragment(run_every=5)

@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shopsight import contract
-from shopsight.settings import Settings
 from shopsight.warehouse import connect
 
 PARTITION_COLUMN = "_dt"
@@ -40,14 +39,14 @@ class LakeExportError(RuntimeError):
     """The raw layer cannot be exported as it is (missing table, naive timestamps)."""
 
 
-def lake_dir(settings: Settings) -> Path:
-    """The lake root: `SHOPSIGHT_LAKE_DIR`, else `lake/` beside the warehouse.
+def lake_dir(warehouse: Path) -> Path:
+    """The lake root: `SHOPSIGHT_LAKE_DIR`, else `lake/` beside the warehouse file.
 
     The dbt profile's `spark` target reads the same variable (default `data/lake`, which is this
     default for the default warehouse path).
     """
     value = os.environ.get("SHOPSIGHT_LAKE_DIR")
-    return Path(value).expanduser().resolve() if value else settings.warehouse.parent / "lake"
+    return Path(value).expanduser().resolve() if value else Path(warehouse).parent / "lake"
 
 
 def entity_dir(lake: Path, entity: str) -> Path:

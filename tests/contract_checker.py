@@ -72,7 +72,9 @@ class Report:
     rows: list[RowFinding] = field(default_factory=list)
     duplicates: list[tuple[str, str, int]] = field(default_factory=list)
     schema_drift: list[tuple[str, str, str]] = field(default_factory=list)
-    unreadable: list[tuple[str, str, str, str]] = field(default_factory=list)  # entity, dt, file, why
+    unreadable: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # entity, dt, file, why
     layout: list[str] = field(default_factory=list)
     landed: dict[str, int] = field(default_factory=dict)
     files: dict[str, int] = field(default_factory=dict)
@@ -82,7 +84,9 @@ class Report:
 
     @property
     def clean(self) -> bool:
-        return not (self.rows or self.duplicates or self.schema_drift or self.unreadable or self.layout)
+        return not (
+            self.rows or self.duplicates or self.schema_drift or self.unreadable or self.layout
+        )
 
 
 class Unreadable(Exception):
@@ -127,9 +131,13 @@ def read_csv(e: contract.Entity, path: Path):
     except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
         raise Unreadable(f"not valid CSV: {exc}") from exc
     cols = {h: table.column(h).combine_chunks() for h in header}
-    fingerprint = pc.binary_join_element_wise(
-        *cols.values(), FIELD_SEP, null_handling="replace", null_replacement="\x00"
-    ) if cols else pa.array([], pa.string())
+    fingerprint = (
+        pc.binary_join_element_wise(
+            *cols.values(), FIELD_SEP, null_handling="replace", null_replacement="\x00"
+        )
+        if cols
+        else pa.array([], pa.string())
+    )
     extra = [h for h in header if h not in e.column_names]
     return cols, {}, fingerprint, extra
 
@@ -253,9 +261,13 @@ def read_parquet(e: contract.Entity, path: Path):
             raise Unreadable(f"column {c.name} has Parquet type {arr.type}, expected {c.type}")
         cols[c.name] = _parquet_text(c.type, arr)
     everything = [pc.cast(table.column(n).combine_chunks(), pa.string()) for n in names]
-    fingerprint = pc.binary_join_element_wise(
-        *everything, FIELD_SEP, null_handling="replace", null_replacement="\x00"
-    ) if names else pa.array([], pa.string())
+    fingerprint = (
+        pc.binary_join_element_wise(
+            *everything, FIELD_SEP, null_handling="replace", null_replacement="\x00"
+        )
+        if names
+        else pa.array([], pa.string())
+    )
     extra = [n for n in names if n not in e.column_names]
     return cols, {}, fingerprint, extra
 
@@ -446,7 +458,9 @@ def _row_checks(e: contract.Entity) -> list[tuple[str, str | None, str]]:
     checks: list[tuple[str, str | None, str]] = []
     for c in e.columns:
         if c.required:
-            checks.append(("missing_required", c.name, f"({_q(c.name)} is null or trim({_q(c.name)}) = '')"))
+            checks.append(
+                ("missing_required", c.name, f"({_q(c.name)} is null or trim({_q(c.name)}) = '')")
+            )
     for c in e.columns:
         ok = f"{_q('_t_' + c.name)} and {_parses(c)}"
         checks.append(("bad_type", c.name, f"({_q(c.name)} is not null and not ({ok}))"))
@@ -456,7 +470,9 @@ def _row_checks(e: contract.Entity) -> list[tuple[str, str | None, str]]:
             checks.append(("bad_enum", c.name, f"{_q(c.name)} not in ({values})"))
     for c in e.columns:
         if c.min_value is not None:
-            checks.append(("out_of_range", c.name, f"try_cast({_q(c.name)} as double) < {c.min_value}"))
+            checks.append(
+                ("out_of_range", c.name, f"try_cast({_q(c.name)} as double) < {c.min_value}")
+            )
     for rule in e.rules:
         if rule.reason == "rule_violation":
             sql = _rule(e, rule)
@@ -528,7 +544,9 @@ class _Auditor:
     def run(self) -> Report:
         folders = _discover(self.root, self.report)
         for e in _dependency_order():
-            table = _load_entity(self.root, e, sorted(folders[e.name], key=lambda x: x[0]), self.report)
+            table = _load_entity(
+                self.root, e, sorted(folders[e.name], key=lambda x: x[0]), self.report
+            )
             if table is None:
                 table = _empty_table(e)
             self.con.register(f"in_{e.name}", table)
@@ -557,7 +575,8 @@ class _Auditor:
         self.con.execute(f"""
             create or replace temp table d_{e.name} as
             select *, row_number() over (partition by _dt, _h order by _file, _row) > 1 as _dup,
-                   min(_h) over (partition by {part}) <> max(_h) over (partition by {part}) as _conflict
+                   min(_h) over (partition by {part}) <> max(_h) over (partition by {part})
+                       as _conflict
             from (select *, hash(_fp) as _h from in_{e.name})
         """)
         dups = self.con.execute(f"select _file, _row from d_{e.name} where _dup").fetchall()
@@ -585,7 +604,9 @@ class _Auditor:
         for entity, column in sorted(REFERENCED):
             if entity != e.name:
                 continue
-            extra = ", min(try_cast(order_ts as timestamptz)) as order_ts" if e.name == "orders" else ""
+            extra = (
+                ", min(try_cast(order_ts as timestamptz)) as order_ts" if e.name == "orders" else ""
+            )
             self.con.execute(f"""
                 create or replace temp table first_{entity}_{column} as
                 select {_q(column)} as key, min(_dt) as first_dt{extra}
@@ -651,13 +672,16 @@ class _Auditor:
         # Orders without lines in their delivery reconcile against lines loaded earlier.
         con.execute("""
             create or replace temp table earlier as
-            select l._dt, l.order_id, sum(try_cast(quantity as bigint) * try_cast(unit_price as decimal(18, 2))) as total
+            select l._dt, l.order_id,
+                   sum(try_cast(quantity as bigint) * try_cast(unit_price as decimal(18, 2)))
+                       as total
             from c_order_items l where l._reason is null group by all
         """)
         con.execute("""
             update c_orders o set _reason = 'items_not_reconciled', _col = null
             where o._reason is null
-              and not exists (select 1 from c_order_items l where l._dt = o._dt and l.order_id = o.order_id)
+              and not exists (select 1 from c_order_items l
+                              where l._dt = o._dt and l.order_id = o.order_id)
               and coalesce((
                   select abs(e.total - try_cast(o.discount_amount as decimal(18, 2))
                              - try_cast(o.order_amount as decimal(18, 2))) > 0.01
@@ -668,7 +692,8 @@ class _Auditor:
         con.execute("""
             update c_order_items l set _reason = 'unknown_reference', _col = 'order_id'
             where l._reason is null
-              and not exists (select 1 from c_orders o where o._dt = l._dt and o.order_id = l.order_id)
+              and not exists (select 1 from c_orders o
+                              where o._dt = l._dt and o.order_id = l.order_id)
               and not exists (select 1 from c_orders o where o._reason is null
                               and o._dt < l._dt and o.order_id = l.order_id)
         """)

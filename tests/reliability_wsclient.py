@@ -75,7 +75,9 @@ class StreamlitSession:
 
     async def __aenter__(self) -> StreamlitSession:
         self._ws = await connect(
-            self.ws_url, subprotocols=["streamlit"], max_size=64 * 1024 * 1024  # type: ignore[list-item]
+            self.ws_url,
+            subprotocols=["streamlit"],
+            max_size=64 * 1024 * 1024,  # type: ignore[list-item]
         )
         return self
 
@@ -107,7 +109,10 @@ class StreamlitSession:
         for wid, kind, value in widgets or []:
             w = state.widget_states.widgets.add()
             w.id = wid
-            setattr(w, kind, value)
+            if isinstance(value, list):  # string_array_value etc. are messages with `data`
+                getattr(w, kind).data.extend(value)
+            else:
+                setattr(w, kind, value)
         await self._ws.send(msg.SerializeToString())
         return await asyncio.wait_for(self._read_run(), RUN_TIMEOUT_S)
 

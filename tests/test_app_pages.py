@@ -13,6 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -136,6 +137,23 @@ def test_no_serving_file_shows_the_run_hint(
     assert not at.metric
 
 
+def test_snapshot_without_days_is_an_empty_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    serving = tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(serving))
+    con.execute("create schema marts")
+    con.execute("create table marts.kpi_overview_daily (date date, gmv decimal(18, 2))")
+    con.close()
+    users = tmp_path / "users.yaml"
+    auth.create_demo_users(users, "B001")
+    monkeypatch.setenv("SHOPSIGHT_USERS_FILE", str(users))
+    monkeypatch.setenv("SHOPSIGHT_SERVING", str(serving))
+    at = sign_in("demo")
+    assert "no marketplace days yet" in at.info[0].value
+    assert not at.metric
+
+
 def test_missing_users_file_explains_how_to_create_users(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -159,7 +177,7 @@ def test_overview_numbers_equal_the_marts(app_env: None, serving: Path):
     assert shown["Orders"][0] == fmt.count(want.orders)
     assert shown["Buyers"][0] == fmt.count(want.buyers)
     assert shown["Conversion rate"][0] == fmt.percent(want.conversion_rate)
-    assert shown["Mobile GMV share"][0] == fmt.percent(want.mobile_gmv_share)
+    assert shown["Mobile share"][0] == fmt.percent(want.mobile_gmv_share)
     assert shown["Conversion rate"][1] == fmt.change_text(
         want.conversion_rate, prev.conversion_rate, rate=True
     )

@@ -85,7 +85,9 @@ def peer_marts(published_serving: Settings) -> dict[str, Any]:
     return peer.run(published_serving.landing_dir)
 
 
-@pytest.mark.parametrize("mart", ["kpi_overview_daily", "kpi_mobile_share_daily", "kpi_experiment_results"])
+@pytest.mark.parametrize(
+    "mart", ["kpi_overview_daily", "kpi_mobile_share_daily", "kpi_experiment_results"]
+)
 def test_peer_equals_dbt_mart(
     mart: str, published_serving: Settings, peer_marts: dict[str, Any]
 ) -> None:
@@ -103,7 +105,9 @@ def test_diff_marts_finds_a_changed_value_a_missing_row_and_a_duplicate() -> Non
     assert compare.diff_marts(left, left.copy(), ("date",)) == []
     changed = left.copy()
     changed.loc[1, "gmv"] = 2.001
-    assert any(p.startswith("gmv: 1 rows differ") for p in compare.diff_marts(left, changed, ("date",)))
+    assert any(
+        p.startswith("gmv: 1 rows differ") for p in compare.diff_marts(left, changed, ("date",))
+    )
     tiny = left.copy()
     tiny.loc[1, "gmv"] = 2.0 + 1e-9  # summation noise is not a difference
     assert compare.diff_marts(left, tiny, ("date",)) == []

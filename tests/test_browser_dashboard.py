@@ -66,7 +66,7 @@ def test_executive_sees_every_page_with_the_marts_numbers(
     assert shown["Orders"] == fmt.count(overview.orders)
     assert shown["Buyers"] == fmt.count(overview.buyers)
     assert shown["Conversion rate"] == fmt.percent(overview.conversion_rate)
-    assert shown["Mobile GMV share"] == fmt.percent(overview.mobile_gmv_share)
+    assert shown["Mobile share"] == fmt.percent(overview.mobile_gmv_share)
     assert ui.shown_run_id(page) == want.run_id(serving)[:8]
     page.screenshot(path=shots / "executive_overview.png", full_page=True)
 

@@ -73,6 +73,7 @@ def test_serving_survives_a_publish_and_switches_to_it(
                 assert ui.metrics(page), "a page without numbers during the run"
                 seen.append(ui.shown_run_id(page))
                 target = "overview" if target == "mobile" else "mobile"
+                page.wait_for_timeout(1000)  # a user's pace; leaves the CPU to the pipeline
             returncode = run.wait(timeout=RUN_TIMEOUT_S)
         finally:
             if run.poll() is None:

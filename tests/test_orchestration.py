@@ -265,3 +265,12 @@ def test_daily_fallback_schedule_covers_the_landing_zone(
     assert isinstance(request, RunRequest)
     assert request.tags["dagster/asset_partition_range_start"] == "2015-05-01"
     assert request.tags["dagster/asset_partition_range_end"] == "2015-05-03"
+
+
+def test_validation_chunks_keep_whole_deliveries_under_the_row_limit() -> None:
+    from orchestration.checks.expectations import chunks
+
+    dates = [(DAYS[0] + timedelta(days=i), n) for i, n in enumerate([4, 4, 3, 9, 1, 1])]
+    groups = chunks(dates, limit=8)
+    assert [len(g) for g in groups] == [2, 1, 1, 2]
+    assert [d for g in groups for d in g] == [d for d, _ in dates]  # every date exactly once

@@ -30,7 +30,13 @@ from shopsight.simulator import simulate
 from tests.contract_checker import audit
 
 SHANGHAI = ZoneInfo(contract.BUSINESS_TIMEZONE)
-ROW_FAULT_KINDS = {"bad_type", "bad_enum", "missing_required", "items_not_reconciled", "late_beyond_window"}
+ROW_FAULT_KINDS = {
+    "bad_type",
+    "bad_enum",
+    "missing_required",
+    "items_not_reconciled",
+    "late_beyond_window",
+}
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -61,7 +67,10 @@ def _connect(landing: Path) -> duckdb.DuckDBPyConnection:
     """)
     con.execute("""
         create view counted as
-        select *, timezone('Asia/Shanghai', order_ts)::date as d from (
+        select *, timezone('Asia/Shanghai', order_ts)::date as d,
+               terminal <> 'offline_pos' as is_online,
+               terminal in ('mobile_app', 'mobile_web', 'mini_program') as is_wireless
+        from (
             select * from orders qualify row_number() over (
                 partition by order_id order by updated_at desc) = 1)
         where status in ('paid', 'refunded')
@@ -76,8 +85,12 @@ def _connect(landing: Path) -> duckdb.DuckDBPyConnection:
             delivered_ts::timestamptz as delivered_ts, updated_at::timestamptz as updated_at)
         from {csv("shipments")}
     """)
-    con.execute(f"create view sessions as select * from read_parquet('{landing}/channel/sessions/*/*.parquet')")
-    con.execute(f"create view links as select * from read_parquet('{landing}/channel/identity_links/*/*.parquet')")
+    con.execute(
+        f"create view sessions as select * from read_parquet('{landing}/channel/sessions/*/*')"
+    )
+    con.execute(
+        f"create view links as select * from read_parquet('{landing}/channel/identity_links/*/*')"
+    )
     con.execute(f"""
         create view events as select * replace (event_ts::timestamptz as event_ts)
         from read_json('{landing}/content/content_events/*/*.jsonl', format = 'newline_delimited',
@@ -99,7 +112,9 @@ def landing_db(simulated_landing: tuple[Path, dict[str, Any]]) -> duckdb.DuckDBP
 
 
 def _daily_gmv(con: duckdb.DuckDBPyConnection) -> dict[date, float]:
-    return dict(con.execute("select d, sum(order_amount)::double from counted group by d").fetchall())
+    return dict(
+        con.execute("select d, sum(order_amount)::double from counted group by d").fetchall()
+    )
 
 
 def _file_hashes(root: Path) -> dict[str, str]:
@@ -162,7 +177,11 @@ def test_faults_are_spread_over_kinds_and_entities(faulty_landing):
     for kind in ROW_FAULT_KINDS - {"items_not_reconciled"}:
         assert len({f["entity"] for f in faults if f["kind"] == kind}) >= 3, kind
     assert len({d["entity"] for d in truth["duplicates"]}) >= 3
-    assert {d["file"].rsplit(".", 1)[1] for d in truth["schema_drift"]} == {"csv", "jsonl", "parquet"}
+    assert {d["file"].rsplit(".", 1)[1] for d in truth["schema_drift"]} == {
+        "csv",
+        "jsonl",
+        "parquet",
+    }
     assert len(truth["truncated_files"]) == 1
     cascaded = [f for f in faults if f["entity"] == "order_items"]
     assert all(any(r["entity"] == "orders" for r in f["expected_rows"]) for f in cascaded)
@@ -266,8 +285,8 @@ def test_cli_help_and_a_tiny_run(tmp_path, capsys):
 
 def test_double_11_2015_wireless_share_is_68_percent(landing_db, truth):
     online, wireless = landing_db.execute("""
-        select sum(order_amount) filter (where terminal <> 'offline_pos'),
-               sum(order_amount) filter (where terminal in ('mobile_app', 'mobile_web', 'mini_program'))
+        select sum(order_amount) filter (where is_online),
+               sum(order_amount) filter (where is_wireless)
         from counted where d = date '2015-11-11'
     """).fetchone()
     share = float(wireless / online)
@@ -277,13 +296,17 @@ def test_double_11_2015_wireless_share_is_68_percent(landing_db, truth):
 
 def test_wireless_share_rises_and_tracks_the_planted_target(landing_db, truth):
     rows = landing_db.execute("""
-        select year(d), sum(order_amount) filter (where terminal in ('mobile_app', 'mobile_web', 'mini_program'))
-               / sum(order_amount) filter (where terminal <> 'offline_pos')
+        select year(d),
+               sum(order_amount) filter (where is_wireless)
+               / sum(order_amount) filter (where is_online)
         from counted group by 1 order by 1
     """).fetchall()
     shares = dict(rows)
     assert 0.5 < shares[2015] < shares[2016] < 0.85
-    assert truth["daily"]["2016-11-11"]["wireless_gmv_share"] > truth["daily"]["2015-11-11"]["wireless_gmv_share"]
+    assert (
+        truth["daily"]["2016-11-11"]["wireless_gmv_share"]
+        > truth["daily"]["2015-11-11"]["wireless_gmv_share"]
+    )
     errors = [
         abs(v["wireless_gmv_share"] - v["planted_wireless_share"])
         for v in truth["daily"].values()
@@ -310,16 +333,22 @@ def test_festival_peaks_and_dips_are_roughly_as_planted(landing_db, truth):
             assert 0.5 * mult < ratio < 1.8 * mult, (day, ratio)
         elif name == "spring_festival" and mult <= 0.5:
             assert ratio < 0.85, (day, ratio)
-    assert {"double_11", "618", "double_12", "spring_festival", "brand_day"} <= {n for _, n in planted}
+    assert {"double_11", "618", "double_12", "spring_festival", "brand_day"} <= {
+        n for _, n in planted
+    }
 
 
 def test_weekly_rhythm_and_growth(landing_db):
-    by_weekday = dict(landing_db.execute("""
+    by_weekday = dict(
+        landing_db.execute("""
         select isodow(d), count(*) from counted
         where d not in (select unnest([date '2015-11-11', date '2016-11-11'])) group by 1
-    """).fetchall())
+    """).fetchall()
+    )
     assert by_weekday[1] > by_weekday[5]  # Mondays busier than Fridays
-    by_year = dict(landing_db.execute("select year(d), count(*) from counted group by 1").fetchall())
+    by_year = dict(
+        landing_db.execute("select year(d), count(*) from counted group by 1").fetchall()
+    )
     assert 8_500 < by_year[2015] < 11_500  # ~1M counted orders a year at scale 1
     assert by_year[2016] > 1.2 * by_year[2015]
 
@@ -334,27 +363,34 @@ def test_truth_daily_figures_match_the_files(landing_db, truth):
     }
     for day, v in truth["daily"].items():
         n, g, net = measured[day]
-        assert (v["counted_orders"], v["gmv"], v["net_sales"]) == (n, pytest.approx(g), pytest.approx(net))
+        assert (v["counted_orders"], v["gmv"], v["net_sales"]) == (
+            n,
+            pytest.approx(g),
+            pytest.approx(net),
+        )
 
 
 def test_content_product_uv_more_than_doubles(landing_db, truth):
-    uv = dict(landing_db.execute("""
+    uv = dict(
+        landing_db.execute("""
         select year(timezone('Asia/Shanghai', event_ts)), count(distinct person)
         from persons where event_type = 'product_click' group by 1
-    """).fetchall())
+    """).fetchall()
+    )
     assert uv[2016] / uv[2015] > 2
     assert truth["content"]["yearly"]["2015"]["content_product_uv"] == uv[2015]
     assert truth["content"]["yearly"]["2016"]["content_product_uv"] == uv[2016]
     assert truth["content"]["planted_product_uv_growth"] > 2
-    linked = landing_db.execute(
-        "select avg((person not like '%:%')::int) from persons"
-    ).fetchone()[0]
+    linked = landing_db.execute("select avg((person not like '%:%')::int) from persons").fetchone()[
+        0
+    ]
     assert 0.05 < linked < 0.9  # some content people are known buyers, many are not
 
 
 def test_product_clicks_lead_to_orders_of_the_clicked_sku(landing_db):
     attributed, lines = landing_db.execute("""
-        with clicks as (select person, sku_id, event_ts from persons where event_type = 'product_click'),
+        with clicks as (
+            select person, sku_id, event_ts from persons where event_type = 'product_click'),
         lines as (select c.order_id, c.buyer_id, c.order_ts, i.sku_id
                   from counted c join items i using (order_id) where c.terminal <> 'offline_pos')
         select count(distinct l.order_id) filter (where exists (
@@ -390,10 +426,12 @@ def test_experiment_results_follow_the_planted_lift(landing_db, truth):
         measured = landing_db.execute(f"""
             with s as (select * from sessions where experiment_id = '{exp_id}'),
             first as (select visitor_id, variant, buyer_id, session_start_ts from s
-                      qualify row_number() over (partition by visitor_id order by session_start_ts, session_id) = 1),
+                      qualify row_number() over (
+                          partition by visitor_id order by session_start_ts, session_id) = 1),
             seg as (select f.*, exists (select 1 from counted c where c.buyer_id = f.buyer_id
                         and c.order_ts < '{exp["start_ts"]}'::timestamptz
-                        and c.order_ts >= '{exp["start_ts"]}'::timestamptz - interval 365 day) as is_returning
+                        and c.order_ts >= '{exp["start_ts"]}'::timestamptz - interval 365 day)
+                        as is_returning
                     from first f),
             conv as (select distinct s.visitor_id from s join counted c using (session_id)
                      where c.terminal <> 'offline_pos')
@@ -427,8 +465,9 @@ def test_omnichannel_fulfilment_and_shipping(landing_db, truth):
         (y, (store, pickup, offline))
         for y, store, pickup, offline in landing_db.execute("""
             select year(d),
-                   avg((fulfilment in ('store_ship', 'store_pickup'))::int) filter (where terminal <> 'offline_pos'),
-                   avg((fulfilment = 'store_pickup')::int) filter (where terminal <> 'offline_pos'),
+                   avg((fulfilment in ('store_ship', 'store_pickup'))::int)
+                       filter (where is_online),
+                   avg((fulfilment = 'store_pickup')::int) filter (where is_online),
                    sum(order_amount) filter (where terminal = 'offline_pos') / sum(order_amount)
             from counted group by 1
         """).fetchall()
@@ -465,16 +504,21 @@ def test_orders_sessions_and_identities_connect(landing_db):
         where o.terminal <> 'offline_pos' and (s.session_id is null or s.buyer_id <> o.buyer_id)
     """).fetchone()[0]
     assert bad == 0  # every online order happens in a logged-in session of its buyer
-    assert landing_db.execute(
-        "select count(*) from orders where terminal = 'offline_pos' and session_id is not null"
-    ).fetchone()[0] == 0
+    assert (
+        landing_db.execute(
+            "select count(*) from orders where terminal = 'offline_pos' and session_id is not null"
+        ).fetchone()[0]
+        == 0
+    )
     unlinked = landing_db.execute("""
         select count(*) from sessions s left join links l
           on l.platform = 'taobao' and l.platform_user_id = s.visitor_id
         where s.buyer_id is not null and l.buyer_id is distinct from s.buyer_id
     """).fetchone()[0]
     assert unlinked == 0  # a logged-in visitor's taobao id resolves to that buyer
-    anonymous = landing_db.execute("select avg((buyer_id is null)::int) from sessions").fetchone()[0]
+    anonymous = landing_db.execute("select avg((buyer_id is null)::int) from sessions").fetchone()[
+        0
+    ]
     assert 0.2 < anonymous < 0.8
 
 
@@ -497,8 +541,9 @@ def test_refunds_cancellations_and_late_data(landing_db, simulated_landing):
 
 def test_dormant_buyers_come_back(landing_db, truth):
     gaps = landing_db.execute("""
-        select count(*) from (select buyer_id, d - lag(d) over (partition by buyer_id order by d) as gap
-                              from counted) where gap > 180
+        select count(*) from (
+            select d - lag(d) over (partition by buyer_id order by d) as gap from counted)
+        where gap > 180
     """).fetchone()[0]
     assert gaps > 50
     assert sum(m["reactivated"] for k, m in truth["lifecycle"].items() if k.startswith("2016")) > 0
@@ -519,11 +564,8 @@ def test_distributions_are_skewed(landing_db, simulated_landing):
     """).fetchone()[0]
     assert 0.2 < top < 0.7  # a few big brands
     landing, _ = simulated_landing
-    tiers = {
-        t for (t,) in duckdb.execute(
-            f"select distinct city_tier from read_csv('{landing}/reference/buyers/*/*.csv', all_varchar = true)"
-        ).fetchall()
-    }  # fmt: skip
+    buyers = f"read_csv('{landing}/reference/buyers/*/*.csv', all_varchar = true)"
+    tiers = {t for (t,) in duckdb.execute(f"select distinct city_tier from {buyers}").fetchall()}
     assert tiers == set(contract.CITY_TIERS)
 
 

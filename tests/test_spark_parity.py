@@ -84,7 +84,7 @@ def _duckdb_marts(serving: Path) -> set[str]:
 
 def test_every_mart_builds_on_spark(duckdb_build: Settings, spark_build: SparkBuild) -> None:
     assert not spark_build.failures
-    on_spark = set(built_marts(spark_build))
+    on_spark = set(built_marts(spark_build.nodes))
     on_duckdb = _duckdb_marts(duckdb_build.serving)
     assert on_duckdb, "the DuckDB build published no marts"
     assert on_spark == on_duckdb
@@ -121,7 +121,7 @@ def test_marts_match_the_duckdb_build_row_by_row(
 def test_the_serving_extract_loads_into_duckdb_with_instants(
     spark_build: SparkBuild, tmp_path: Path
 ) -> None:
-    marts = built_marts(spark_build)
+    marts = built_marts(spark_build.nodes)
     with duckdb.connect(str(tmp_path / "serving.duckdb")) as con:
         rows = load_marts(con, spark_build.paths.serving_extract, marts)
         assert set(rows) == set(marts)
@@ -141,4 +141,4 @@ def test_the_build_reports_stage_timings(spark_build: SparkBuild) -> None:
     for stage in ("lake_export", "dbt_build", "dbt_hooks", "dbt_models", "total"):
         assert stages[stage] > 0, stage
     assert stages["total"] >= stages["dbt_build"] >= stages["dbt_models"]
-    assert spark_build.counts.get("model", 0) >= len(built_marts(spark_build))
+    assert spark_build.counts.get("model", 0) >= len(built_marts(spark_build.nodes))

@@ -43,6 +43,7 @@ def render(ctx: ui.PageContext) -> None:
                 fmt.money(totals.get("wireless_gmv"), style),
                 fmt.change_text(totals.get("wireless_gmv"), prev.get("wireless_gmv")),
                 fmt.change_text(totals.get("wireless_gmv"), yoy.get("wireless_gmv")),
+                exact=fmt.exact_money(totals.get("wireless_gmv")),
             ),
         ],
         per_row=4,

@@ -72,6 +72,7 @@ def render(ctx: ui.PageContext) -> None:
                 fmt.money(cur.get("offline_gmv"), style),
                 fmt.change_text(cur.get("offline_gmv"), prev.get("offline_gmv")),
                 fmt.change_text(cur.get("offline_gmv"), yoy.get("offline_gmv")),
+                exact=fmt.exact_money(cur.get("offline_gmv")),
             ),
             ship_kpi("Ship time p50", "ship_minutes_p50"),
             ship_kpi("Ship time p90", "ship_minutes_p90"),

@@ -81,10 +81,10 @@ def marketplace(ctx: ui.PageContext) -> None:
             _kpi("Orders", "orders", cur, prev, yoy, count),
             _kpi("Buyers", "buyers", cur, prev, yoy, count),
             _kpi("AOV", "aov", cur, prev, yoy, money),
-            _kpi("Visitors per day", "visitors_per_day", cur, prev, yoy, count),
+            _kpi("Visitors/day", "visitors_per_day", cur, prev, yoy, count),
             _kpi("Conversion rate", "conversion_rate", cur, prev, yoy, fmt.percent, rate=True),
-            _kpi("Mobile GMV share", "mobile_gmv_share", cur, prev, yoy, fmt.percent, rate=True),
-            _kpi("Content UV per day", "content_uv_per_day", cur, prev, yoy, count),
+            _kpi("Mobile share", "mobile_gmv_share", cur, prev, yoy, fmt.percent, rate=True),
+            _kpi("Content UV/day", "content_uv_per_day", cur, prev, yoy, count),
         ]
     )
     st.caption(

@@ -9,6 +9,7 @@ and a summary row in `ops.check_results`.
 import json
 import os
 import time
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -71,30 +72,75 @@ def validate_frame(entity: str, frame: pd.DataFrame, suite_file: Path) -> dict[s
     return batch.validate(load_suite(suite_file)).to_json_dict()
 
 
-def frame_for_run(paths: ShopsightPaths, entity: str, run_id: str) -> tuple[pd.DataFrame, list]:
-    """The rows of `raw.<entity>` from the deliveries this run loaded (decimals as doubles,
-    which GX compares natively)."""
-    e = contract.entity(entity)
+# Rows per validated frame: a run's deliveries are validated in chunks of whole delivery dates,
+# so memory stays bounded at any scale and per-delivery uniqueness is still checked exactly.
+CHUNK_ROWS = 1_000_000
+
+
+def run_dates(paths: ShopsightPaths, entity: str, run_id: str) -> list[tuple[date, int]]:
+    """(dt, loaded rows) of the deliveries of `entity` this run loaded."""
     with paths.reader() as con:
-        dts = [
-            r[0]
-            for r in con.execute(
-                "select dt from ops.deliveries where entity = ? and run_id = ? "
-                "and status = 'loaded' order by dt",
-                [entity, run_id],
-            ).fetchall()
-        ]
-        if not dts:
-            return pd.DataFrame(), []
-        cols = [
-            f"{ident(c.name)}::double as {ident(c.name)}" if c.type == "decimal" else ident(c.name)
-            for c in e.columns
-        ] + [ident(n) for n, _ in contract.LINEAGE_COLUMNS]
-        in_dts = ", ".join(lit(d.isoformat()) for d in dts)
-        frame = con.execute(
+        rows = con.execute(
+            "select dt, loaded_rows from ops.deliveries where entity = ? and run_id = ? "
+            "and status = 'loaded' order by dt",
+            [entity, run_id],
+        ).fetchall()
+    return [(dt, int(n)) for dt, n in rows]
+
+
+def chunks(dates: list[tuple[date, int]], limit: int = CHUNK_ROWS) -> list[list[date]]:
+    """Consecutive delivery dates grouped so each group holds at most `limit` rows (a single
+    bigger delivery is a group of its own)."""
+    out: list[list[date]] = []
+    size = 0
+    for dt, n in dates:
+        if not out or size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(dt)
+        size += n
+    return out
+
+
+def frame_for_dates(paths: ShopsightPaths, entity: str, dts: list[date]) -> pd.DataFrame:
+    """Rows of `raw.<entity>` from the given deliveries (decimals as doubles, which GX compares
+    natively)."""
+    e = contract.entity(entity)
+    cols = [
+        f"{ident(c.name)}::double as {ident(c.name)}" if c.type == "decimal" else ident(c.name)
+        for c in e.columns
+    ] + [ident(n) for n, _ in contract.LINEAGE_COLUMNS]
+    in_dts = ", ".join(lit(d.isoformat()) for d in dts)
+    with paths.reader() as con:
+        return con.execute(
             f"select {', '.join(cols)} from raw.{ident(entity)} where _dt in ({in_dts})"
         ).df()
-    return frame, dts
+
+
+def validate_run(paths: ShopsightPaths, entity: str, run_id: str) -> dict[str, Any] | None:
+    """GX results for everything `entity` loaded in this run (None: nothing loaded): one
+    validation per chunk, merged into one result with summed statistics."""
+    dates = run_dates(paths, entity, run_id)
+    if not dates:
+        return None
+    merged: dict[str, Any] = {"success": True, "results": [], "chunks": [], "rows": 0}
+    stats = {"evaluated_expectations": 0, "successful_expectations": 0}
+    for group in chunks(dates):
+        frame = frame_for_dates(paths, entity, group)
+        result = validate_frame(entity, frame, suite_path(entity))
+        merged["success"] = merged["success"] and bool(result["success"])
+        merged["rows"] += len(frame)
+        merged["chunks"].append({"from": str(group[0]), "through": str(group[-1])})
+        merged["results"] += [r for r in result["results"] if not r["success"]]
+        for k in stats:
+            stats[k] += int(result["statistics"][k])
+        merged.setdefault("suite_name", result.get("suite_name"))
+    stats["unsuccessful_expectations"] = (
+        stats["evaluated_expectations"] - stats["successful_expectations"]
+    )
+    merged["statistics"] = stats
+    merged["partition"] = f"{dates[0][0]}..{dates[-1][0]}" if len(dates) > 1 else str(dates[0][0])
+    return merged
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -124,18 +170,16 @@ def build_expectation_check(entity: str) -> AssetChecksDefinition:
         paths: ShopsightPaths = context.resources.paths
         reporter: Reporter = context.resources.reporter
         started = time.perf_counter()
-        frame, dts = frame_for_run(paths, entity, context.run.run_id)
-        if not dts:
-            passed, details = True, {"rows": 0, "note": "nothing loaded by this run"}
-            partition = None
+        result = validate_run(paths, entity, context.run.run_id)
+        if result is None:
+            passed, details, partition = True, {"rows": 0, "note": "nothing loaded"}, None
         else:
-            result = validate_frame(entity, frame, suite_path(entity))
             out = Path(paths.validations_dir) / context.run.run_id / f"{entity}.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=1, default=str))
             passed = bool(result["success"])
-            details = {"rows": len(frame), "result_file": str(out), **_summary(result)}
-            partition = f"{dts[0]}..{dts[-1]}" if len(dts) > 1 else str(dts[0])
+            details = {"rows": result["rows"], "result_file": str(out), **_summary(result)}
+            partition = result["partition"]
         with paths.writer() as con:
             record(
                 con,
@@ -157,7 +201,7 @@ def build_expectation_check(entity: str) -> AssetChecksDefinition:
             passed=passed,
             severity=AssetCheckSeverity.ERROR,
             metadata={
-                "rows": len(frame),
+                "rows": int(details["rows"]),
                 "failed_expectations": json.dumps(details.get("failed", []), default=str)[:4000],
             },
         )

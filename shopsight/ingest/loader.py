@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from shopsight import contract
 from shopsight.ingest import orders as orders_rules
@@ -261,24 +262,28 @@ def _write(
         "order by _dt, _file, _row_number",
         [e.source, e.name, loaded_at],
     )
-    con.execute(
-        "create or replace temp table _ingest_batch (dt date, success_mtime timestamptz, "
-        "files integer, schema_drift varchar, status varchar, error varchar)"
+    batch = pa.table(
+        {
+            "dt": pa.array([d.dt for d in deliveries], pa.date32()),
+            "success_mtime": pa.array(
+                [d.success_mtime_us for d in deliveries], pa.timestamp("us", tz="UTC")
+            ),
+            "files": pa.array([len(d.files) + len(d.stray_files) for d in deliveries], pa.int32()),
+            "schema_drift": pa.array(
+                [", ".join(sorted(staged.drift.get(d.dt, ()))) or None for d in deliveries],
+                pa.string(),
+            ),
+            "status": ["failed" if d.dt in staged.failed else "loaded" for d in deliveries],
+            "error": pa.array([staged.failed.get(d.dt) for d in deliveries], pa.string()),
+        }
     )
-    con.executemany(
-        "insert into _ingest_batch values (?, make_timestamptz(?), ?, ?, ?, ?)",
-        [
-            (
-                d.dt,
-                d.success_mtime_us,
-                len(d.files) + len(d.stray_files),
-                ", ".join(sorted(staged.drift.get(d.dt, ()))) or None,
-                "failed" if d.dt in staged.failed else "loaded",
-                staged.failed.get(d.dt),
-            )
-            for d in deliveries
-        ],
-    )
+    con.register("_ingest_batch_arrow", batch)
+    try:
+        con.execute(
+            "create or replace temp table _ingest_batch as select * from _ingest_batch_arrow"
+        )
+    finally:
+        con.unregister("_ingest_batch_arrow")
     con.execute(
         f"""
         insert into ops.deliveries

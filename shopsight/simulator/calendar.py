@@ -69,9 +69,9 @@ OFFLINE_RATIO_ANCHORS = ((date(2015, 1, 1), 0.012), (date(2016, 12, 31), 0.05))
 
 # Hour-of-day profiles (Asia/Shanghai). Double 11 opens at midnight with a rush.
 ORDER_HOURS = np.array(
-    [2.0, 1.0, 0.6, 0.4, 0.3, 0.4, 0.9, 1.8, 2.8, 3.8, 4.4, 4.8]
-    + [5.0, 4.6, 4.4, 4.4, 4.5, 4.5, 4.8, 5.8, 7.0, 8.0, 7.4, 5.0]
-)
+    [2.0, 1.0, 0.6, 0.4, 0.3, 0.4, 0.9, 1.8, 2.8, 3.8, 4.4, 4.8,
+     5.0, 4.6, 4.4, 4.4, 4.5, 4.5, 4.8, 5.8, 7.0, 8.0, 7.4, 5.0]
+)  # fmt: skip
 DOUBLE_11_HOURS = ORDER_HOURS + np.array([40.0, 12.0, 4.0] + [0.0] * 21)
 STORE_HOURS = np.array([0.0] * 9 + [1, 3, 4, 5, 5, 5, 5, 6, 7, 8, 8, 6, 3, 0, 0], dtype=float)
 CONTENT_HOURS = ORDER_HOURS + np.array([0.0] * 7 + [1.5, 2.0] + [0.0] * 3 + [2, 1] + [0.0] * 10)

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from shopsight import settings
-    from shopsight.simulator.engine import default_truth_path, run as run_simulation
+    from shopsight.simulator.engine import default_truth_path
+    from shopsight.simulator.engine import run as run_simulation
 
     out = args.out or settings.load().landing_dir
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -55,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         rate = rows / secs if secs > 0 else float("inf")
         print(f"{name:<16}{rows:>12,}{stats.files[name]:>8}{secs:>9.2f}{rate:>12,.0f}")
     all_rows = sum(stats.rows.values())
-    print(f"{'total':<16}{all_rows:>12,}{sum(stats.files.values()):>8}{total:>9.2f}"
-          f"{all_rows / total:>12,.0f}  (end to end)")
+    print(
+        f"{'total':<16}{all_rows:>12,}{sum(stats.files.values()):>8}{total:>9.2f}"
+        f"{all_rows / total:>12,.0f}  (end to end)"
+    )
     print("phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in stats.phases.items()))
     print(f"wall {total:.1f} s, cpu {cpu:.1f} s (all threads)")
     if args.faults > 0:

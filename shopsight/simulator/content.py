@@ -26,11 +26,11 @@ from shopsight.simulator.calendar import (
 from shopsight.simulator.orders import Clicks, ContentCatalog
 from shopsight.simulator.params import (
     CONTENT_EVENTS_PER_YEAR,
-    DAY_S,
     SimParams,
     poisson_at_least,
     repeat_index,
     sample_time_of_day,
+    sorted_day_times,
 )
 from shopsight.simulator.render import NULL_INT
 from shopsight.simulator.sampling import GrowingPool, choice_by_group, recent_index
@@ -101,9 +101,13 @@ def build_items(params: SimParams, cal: DayCalendar, world: World) -> ContentIte
     ptr = np.concatenate([[0], np.cumsum(n_skus)]).astype(np.int64)
     b = product_brand[repeat_index(n_skus)]
     sk = world.skus
-    values = sk.brand_start[b] + np.floor(sk.brand_count[b] * rng.random(len(b)) ** 2).astype(np.int64)
+    values = sk.brand_start[b] + np.floor(sk.brand_count[b] * rng.random(len(b)) ** 2).astype(
+        np.int64
+    )
     order = np.argsort(ts, kind="stable")
-    return _sorted_items(order, ts, creator, brand, product_brand, content_type, platform, ptr, values)
+    return _sorted_items(
+        order, ts, creator, brand, product_brand, content_type, platform, ptr, values
+    )
 
 
 def _sorted_items(order, ts, creator, brand, product_brand, content_type, platform, ptr, values):
@@ -120,7 +124,9 @@ def _sorted_items(order, ts, creator, brand, product_brand, content_type, platfo
     )
 
 
-def csr_take(ptr: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def csr_take(
+    ptr: np.ndarray, values: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Reorder the rows of a CSR list column (`ptr` offsets into `values`) without a loop."""
     counts = (ptr[1:] - ptr[:-1])[rows]
     new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -146,7 +152,12 @@ def _person_pool(params: SimParams, world: World) -> tuple[GrowingPool, np.ndarr
     b, p = world.buyers, world.people
     second = np.flatnonzero(b.second_platform >= 0)
     platform = np.concatenate(
-        [np.zeros(len(b), np.int64), b.second_platform[second], np.zeros(len(p.visitor_uid), np.int64), p.external_platform]
+        [
+            np.zeros(len(b), np.int64),
+            b.second_platform[second],
+            np.zeros(len(p.visitor_uid), np.int64),
+            p.external_platform,
+        ]
     )
     uid = np.concatenate([b.taobao_uid, b.second_uid[second], p.visitor_uid, p.external_uid])
     available = np.concatenate(
@@ -158,7 +169,12 @@ def _person_pool(params: SimParams, world: World) -> tuple[GrowingPool, np.ndarr
         ]
     )
     weight = np.concatenate(
-        [0.5 * np.sqrt(b.weight), np.sqrt(b.weight[second]), 0.6 * p.visitor_weight, p.external_weight]
+        [
+            0.5 * np.sqrt(b.weight),
+            np.sqrt(b.weight[second]),
+            0.6 * p.visitor_weight,
+            p.external_weight,
+        ]
     )
     pool = GrowingPool(np.arange(len(uid)), available, weight)
     return pool, platform, uid
@@ -171,13 +187,16 @@ def build_events(
     fy = first_year_calendar(params)
 
     def shape(c: DayCalendar) -> np.ndarray:
-        return WEEKDAY_MULTIPLIER[c.weekday] * content_growth(c) * traffic_multiplier(c.festival_multiplier, 0.3)
+        return (
+            WEEKDAY_MULTIPLIER[c.weekday]
+            * content_growth(c)
+            * traffic_multiplier(c.festival_multiplier, 0.3)
+        )
 
     unit = CONTENT_EVENTS_PER_YEAR * params.scale / shape(fy).sum()
     day = repeat_index(poisson_at_least(rng, unit * shape(cal), minimum=1))
     n = len(day)
-    ts = params.day_start(day) + sample_time_of_day(rng, n, CONTENT_HOURS)
-    ts = np.maximum(ts, items.published_ts[0] + 60)
+    ts = np.maximum(sorted_day_times(rng, params, day, CONTENT_HOURS), items.published_ts[0] + 60)
     pool, platform_of, uid_of = _person_pool(params, world)
     person = pool.draw(rng, day)
     mean_back = max(ITEMS_PER_DAY_AT_SCALE_1 * params.scale * 10, 3)

@@ -100,7 +100,9 @@ def generate(params: SimParams, stats: RunStats) -> tuple[Any, list, dict[str, R
     return cal, exps.plans, {r.name: r for r in rows}
 
 
-def _positions(layout: Layout, by_uid: dict[str, dict[int, object]]) -> dict[str, dict[int, object]]:
+def _positions(
+    layout: Layout, by_uid: dict[str, dict[int, object]]
+) -> dict[str, dict[int, object]]:
     return {
         col: {layout.position_of_uid[uid]: v for uid, v in values.items()}
         for col, values in by_uid.items()

@@ -21,7 +21,12 @@ from datetime import date
 
 import numpy as np
 
-from shopsight.simulator.calendar import DOUBLE_11_HOURS, ORDER_HOURS, DayCalendar, traffic_multiplier
+from shopsight.simulator.calendar import (
+    DOUBLE_11_HOURS,
+    ORDER_HOURS,
+    DayCalendar,
+    traffic_multiplier,
+)
 from shopsight.simulator.orders import (
     CANCELLED,
     CONTENT,
@@ -131,7 +136,9 @@ def _any_order(demand: OrderDemand, n_buyers: int, lo: int, hi: int) -> np.ndarr
     return np.bincount(demand.buyer[sel], minlength=n_buyers) > 0
 
 
-def _new_buyers(rng, params: SimParams, registered_ts: np.ndarray, taobao_uid: np.ndarray) -> Buyers:
+def _new_buyers(
+    rng, params: SimParams, registered_ts: np.ndarray, taobao_uid: np.ndarray
+) -> Buyers:
     """Buyers born by converting in an experiment (they sign up to pay)."""
     n = len(registered_ts)
     day = params.day_of(registered_ts)
@@ -257,7 +264,11 @@ def build_experiments(
         session_offset += len(owner)
 
     def cat(items: list[dict[str, np.ndarray]], key: str) -> np.ndarray:
-        return np.concatenate([x[key] for x in items]).astype(np.int64) if items else np.zeros(0, np.int64)
+        return (
+            np.concatenate([x[key] for x in items]).astype(np.int64)
+            if items
+            else np.zeros(0, np.int64)
+        )
 
     sessions = ExperimentSessions(*(cat(parts, k) for k in ExperimentSessions.__annotations__))
     n_conv = len(cat(conv, "ts"))

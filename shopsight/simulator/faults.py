@@ -1,10 +1,10 @@
 """Break a landing zone the ways real feeds break, and record what ingestion must do about it.
 
 `--faults RATE` breaks about RATE x (rows of the sales feed: orders, lines, shipments) rows in
-total, spread over the kinds and entities in `SPECS` (at least one of each when RATE > 0). Sizing
-by the sales feed rather than by every row keeps the faults readable: at 1% of ten million
-sessions the quarantine would be mostly sessions. Besides row faults it adds exact duplicate rows, one file with an unknown extra column
-per format, and one truncated Parquet file.
+total, spread over the kinds and entities in `SPECS` (at least one of each when RATE > 0).
+Sizing by the sales feed rather than by every row keeps the faults readable: at 1% of ten
+million sessions the quarantine would be mostly sessions. Besides row faults it adds exact
+duplicate rows, one file with an unknown extra column per format, and one truncated Parquet file.
 
 For every fault the plan lists the rows ingestion must quarantine and with which reason, following
 the quarantine policy of docs/architecture.md: the first broken rule wins; an order and its lines
@@ -29,6 +29,10 @@ from shopsight.simulator.writer import Drift
 LATE_MIN_DAYS = 8  # delivered this many days after the event: beyond the 7-day window
 
 
+# Timestamps that are not ISO 8601 instants: an impossible date, another format, 25:61.
+BAD_TIMESTAMPS = ("2015-02-30T10:00:00+08:00", "11/11/2015 10:00", "2016-11-11T25:61:00+08:00")
+
+
 @dataclass(frozen=True)
 class FaultSpec:
     kind: str
@@ -40,12 +44,12 @@ class FaultSpec:
 
 SPECS: tuple[FaultSpec, ...] = (
     FaultSpec("bad_type", "orders", "order_amount", 2, ("12,30", "¥88.00", "N/A", "1.2.3")),
-    FaultSpec("bad_type", "orders", "order_ts", 1, ("2015-02-30T10:00:00+08:00", "11/11/2015 10:00", "2016-11-11T25:61:00+08:00")),
+    FaultSpec("bad_type", "orders", "order_ts", 1, BAD_TIMESTAMPS),
     FaultSpec("bad_type", "order_items", "quantity", 2, ("two", "1.5", "3x")),
     FaultSpec("bad_type", "order_items", "unit_price", 1, ("free", "12.3.4", "--")),
     FaultSpec("bad_type", "shipments", "shipped_ts", 2, ("yesterday", "2016-13-01T08:00:00+08:00")),
     FaultSpec("bad_type", "content_events", "dwell_seconds", 2, ("12s", "abc", 4.5)),
-    FaultSpec("bad_type", "content_events", "event_ts", 1, (1447171200, "2015-11-31T08:00:00+08:00")),
+    FaultSpec("bad_type", "content_events", "event_ts", 1, (1447171200, BAD_TIMESTAMPS[0])),
     FaultSpec("bad_type", "creator_stats", "followers", 1, ("12.5k", 3.7)),
     FaultSpec("bad_enum", "orders", "terminal", 2, ("ipad", "Mobile_App", "tablet")),
     FaultSpec("bad_enum", "orders", "fulfilment", 1, ("drone", "locker")),
@@ -179,19 +183,25 @@ class _Planner:
         uid = int(r.uid[pos])
         reason = spec.kind
         if spec.entity == "orders":
-            line_reason = "items_not_reconciled" if reason == "items_not_reconciled" else "unknown_reference"
+            line_reason = (
+                "items_not_reconciled" if reason == "items_not_reconciled" else "unknown_reference"
+            )
             expected = self.order_cascade(int(r.parent[pos]), reason, line_reason)
         elif spec.entity == "order_items":
             order = int(r.parent[pos])
             expected = [
                 (e, u, reason if (e, u) == ("order_items", uid) else rsn)
-                for e, u, rsn in self.order_cascade(order, "items_not_reconciled", "items_not_reconciled")
+                for e, u, rsn in self.order_cascade(
+                    order, "items_not_reconciled", "items_not_reconciled"
+                )
             ]
         else:
             expected = [(spec.entity, uid, reason)]
         if spec.column is not None and spec.kind != "late_beyond_window":
             self.override(spec.entity, spec.column, uid, value)
-        self.plan.records.append(FaultRecord(spec.kind, spec.entity, uid, spec.column, reason, expected))
+        self.plan.records.append(
+            FaultRecord(spec.kind, spec.entity, uid, spec.column, reason, expected)
+        )
         self.mark(spec, pos)
 
     def move_late(self, spec: FaultSpec, pos: int) -> None:

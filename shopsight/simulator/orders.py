@@ -201,7 +201,7 @@ class Orders:
 
 @dataclass
 class ContentCatalog:
-    """What order building needs to know about content: who published what, when, with which SKUs."""
+    """What order building needs to know about content: what was published when, with which SKUs."""
 
     published_ts: np.ndarray  # sorted
     product_brand: np.ndarray  # -1 for content without products
@@ -209,7 +209,9 @@ class ContentCatalog:
     sku_values: np.ndarray
 
 
-def _pick_stores(rng, world: World, days: np.ndarray, brand_stores_only: bool = False) -> np.ndarray:
+def _pick_stores(
+    rng, world: World, days: np.ndarray, brand_stores_only: bool = False
+) -> np.ndarray:
     s = world.stores
     members = np.arange(len(s.brand))
     if brand_stores_only:
@@ -286,7 +288,11 @@ def build_orders(
     rng = params.rng("orders.build")
     order = np.lexsort((demand.buyer, demand.ts))
     ts, online, buyer = demand.ts[order], demand.online[order], demand.buyer[order]
-    status, exp, exp_session = demand.status[order], demand.experiment[order], demand.experiment_session[order]
+    status, exp, exp_session = (
+        demand.status[order],
+        demand.experiment[order],
+        demand.experiment_session[order],
+    )
     day = params.day_of(ts)
     n = len(ts)
 
@@ -332,7 +338,9 @@ def build_orders(
     refund_ts[too_late] = NULL_INT
 
     terminal = _terminals(rng, cal, day, online, status, amount, world.brands.wireless_bias[brand])
-    traffic, session_content = _traffic(rng, cal, day, online, clicks, content, ts, exp_session, experiment_traffic)
+    traffic, session_content = _traffic(
+        rng, cal, day, online, clicks, content, ts, exp_session, experiment_traffic
+    )
 
     deliver_day = day.copy()
     late = ~online & (rng.random(n) < LATE_POS_SHARE)
@@ -375,7 +383,9 @@ def _discounts(rng, cal: DayCalendar, day, subtotal) -> np.ndarray:
     """Order-level coupons: '20 off every 200' on festivals, small coupons otherwise."""
     festive = cal.is_big_festival()[day]
     off_per_200 = (subtotal // 20_000) * 2_000
-    festival_discount = np.where(rng.random(len(day)) < 0.6, np.minimum(off_per_200, subtotal // 5), 0)
+    festival_discount = np.where(
+        rng.random(len(day)) < 0.6, np.minimum(off_per_200, subtotal // 5), 0
+    )
     coupon = rng.choice([500, 1000], len(day))
     ordinary = np.where((rng.random(len(day)) < 0.12) & (subtotal >= 4 * coupon), coupon, 0)
     return np.where(festive, festival_discount, ordinary).astype(np.int64)
@@ -409,7 +419,9 @@ def _terminals(rng, cal: DayCalendar, day, online, status, amount, bias) -> np.n
     return terminal.astype(np.int64)
 
 
-def _traffic(rng, cal, day, online, clicks: Clicks, content: ContentCatalog, ts, exp_session, exp_traffic):
+def _traffic(
+    rng, cal, day, online, clicks: Clicks, content: ContentCatalog, ts, exp_session, exp_traffic
+):
     """Traffic source per order and the referring content of content/livestream visits."""
     n = len(day)
     traffic = choice_by_group(rng, traffic_mix(cal), day)

@@ -101,9 +101,14 @@ def repeat_index(counts: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
 
-def sample_time_of_day(
-    rng: np.random.Generator, n: int, hour_weights: np.ndarray
+def sorted_day_times(
+    rng: np.random.Generator, params: SimParams, day: np.ndarray, hour_weights: np.ndarray
 ) -> np.ndarray:
+    """Instants on the given (sorted) days, drawn from an hourly profile, in time order."""
+    return np.sort(params.day_start(day) + sample_time_of_day(rng, len(day), hour_weights))
+
+
+def sample_time_of_day(rng: np.random.Generator, n: int, hour_weights: np.ndarray) -> np.ndarray:
     """Seconds after midnight, drawn from an hourly profile (24 weights)."""
     cdf = np.cumsum(hour_weights) / np.sum(hour_weights)
     hours = np.searchsorted(cdf, rng.random(n), side="right")

@@ -9,7 +9,7 @@ offset suffix`, each part a `take` from a small table, which is several times fa
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -131,7 +131,9 @@ def ts_arrow(epoch_s: np.ndarray) -> pa.Array:
     epoch_s = np.asarray(epoch_s, dtype=np.int64)
     mask = epoch_s == NULL_INT
     return pa.array(
-        np.where(mask, 0, epoch_s) * 1000, pa.timestamp("ms", tz="UTC"), mask=mask if mask.any() else None
+        np.where(mask, 0, epoch_s) * 1000,
+        pa.timestamp("ms", tz="UTC"),
+        mask=mask if mask.any() else None,
     )
 
 

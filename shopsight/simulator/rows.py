@@ -39,7 +39,15 @@ STORE_ID = ("id", "ST", 4)
 SESSION_ID = ("id", "S", 10)
 CONTENT_ID = ("id", "C", 8)
 CREATOR_ID = ("id", "CR", 5)
-TS, MONEY, INT, DATE, BOOL, TEXT, ENUM = ("ts",), ("money",), ("int",), ("date",), ("bool",), ("text",), ("enum",)
+TS, MONEY, INT, DATE, BOOL, TEXT, ENUM = (
+    ("ts",),
+    ("money",),
+    ("int",),
+    ("date",),
+    ("bool",),
+    ("text",),
+    ("enum",),
+)
 
 KINDS: dict[str, dict[str, Kind]] = {
     "orders": {
@@ -49,7 +57,8 @@ KINDS: dict[str, dict[str, Kind]] = {
         "currency": ENUM, "updated_at": TS,
     },
     "order_items": {
-        "order_id": ORDER_ID, "line_no": INT, "sku_id": SKU_ID, "quantity": INT, "unit_price": MONEY,
+        "order_id": ORDER_ID, "line_no": INT, "sku_id": SKU_ID, "quantity": INT,
+        "unit_price": MONEY,
     },
     "shipments": {
         "order_id": ORDER_ID, "origin_type": ENUM, "origin_id": TEXT, "shipped_ts": TS,
@@ -85,7 +94,9 @@ KINDS: dict[str, dict[str, Kind]] = {
         "store_id": STORE_ID, "store_name": TEXT, "brand_id": BRAND_ID, "city": TEXT,
         "city_tier": ENUM, "opened_on": DATE,
     },
-    "buyers": {"buyer_id": BUYER_ID, "registered_at": TS, "city": ("enum", ALL_CITIES), "city_tier": ENUM},
+    "buyers": {
+        "buyer_id": BUYER_ID, "registered_at": TS, "city": ("enum", ALL_CITIES), "city_tier": ENUM,
+    },
     "creators": {
         "creator_id": CREATOR_ID, "creator_name": TEXT, "home_platform": ENUM, "kind": ENUM,
         "brand_id": BRAND_ID,
@@ -333,7 +344,11 @@ def creator_stat_rows(params: SimParams, s: CreatorStats) -> Rows:
     n = len(s.day)
     return Rows(
         entity=e,
-        values={"dt": params.epoch_day0 + s.day, "creator_id": s.creator + 1, "followers": s.followers},
+        values={
+            "dt": params.epoch_day0 + s.day,
+            "creator_id": s.creator + 1,
+            "followers": s.followers,
+        },
         dt=s.day,
         file=np.zeros(n, np.int8),
         files=_files(e),
@@ -468,7 +483,8 @@ def reference_rows(params: SimParams, world: World, plans: list[ExperimentPlan])
     })  # fmt: skip
     starts = [experiment_window_ts(params, p)[0] for p in plans]
     ends = [experiment_window_ts(params, p)[1] for p in plans]
-    experiments = _snapshot(params, contract.EXPERIMENTS, days, [np.arange(len(plans))] * len(days), {
+    every_plan = [np.arange(len(plans))] * len(days)
+    experiments = _snapshot(params, contract.EXPERIMENTS, days, every_plan, {
         "experiment_id": pa.array([p.experiment_id for p in plans], pa.string()),
         "experiment_name": pa.array([p.name for p in plans], pa.string()),
         "start_ts": np.array(starts, dtype=np.int64), "end_ts": np.array(ends, dtype=np.int64),

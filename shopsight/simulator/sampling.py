@@ -59,8 +59,18 @@ class GrowingPool:
     def _draw_prefix(self, rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
         available = np.searchsorted(self.available_from, days, side="right")
         total = np.where(available > 0, self.cum_weight[np.maximum(available - 1, 0)], 0.0)
-        u = rng.random(len(days)) * total
-        idx = np.minimum(sorted_searchsorted(self.cum_weight, u), np.maximum(available - 1, 0))
+        if len(days) > 1 and np.all(days[1:] >= days[:-1]):
+            # Rows come grouped by day (the usual case). Sorting the uniforms within each day
+            # makes the needles nearly sorted overall, so the lookup is cache-friendly without
+            # an argsort. Which row of a day gets which draw does not matter: rows of a day are
+            # exchangeable (their other attributes are drawn independently).
+            keyed = np.sort(days + rng.random(len(days)))
+            u = (keyed - days) * total
+            idx = np.searchsorted(self.cum_weight, u, side="right")
+        else:
+            u = rng.random(len(days)) * total
+            idx = sorted_searchsorted(self.cum_weight, u)
+        idx = np.minimum(idx, np.maximum(available - 1, 0))
         return np.where(available > 0, self.members[idx], -1)
 
 

@@ -32,7 +32,12 @@ from shopsight.simulator.orders import (
     Orders,
     traffic_mix,
 )
-from shopsight.simulator.params import SESSIONS_PER_YEAR, SimParams, repeat_index, sample_time_of_day
+from shopsight.simulator.params import (
+    SESSIONS_PER_YEAR,
+    SimParams,
+    repeat_index,
+    sample_time_of_day,
+)
 from shopsight.simulator.sampling import (
     GrowingPool,
     choice_by_group,
@@ -103,7 +108,9 @@ def build_sessions(
 
     def shape(c: DayCalendar) -> np.ndarray:
         growth = YEARLY_SESSION_GROWTH**c.years
-        return WEEKDAY_MULTIPLIER[c.weekday] * growth * traffic_multiplier(c.festival_multiplier, 0.7)
+        return (
+            WEEKDAY_MULTIPLIER[c.weekday] * growth * traffic_multiplier(c.festival_multiplier, 0.7)
+        )
 
     expected = SESSIONS_PER_YEAR * params.scale / shape(fy).sum() * shape(cal)
     taken = np.bincount(o_day, minlength=params.days) + np.bincount(e_day, minlength=params.days)
@@ -113,11 +120,13 @@ def build_sessions(
     tod = sample_time_of_day(rng, nb, ORDER_HOURS)
     d11 = np.array([f == "double_11" for f in cal.festival])[b_day]
     tod[d11] = sample_time_of_day(rng, int(d11.sum()), DOUBLE_11_HOURS)
-    b_ts = params.day_start(b_day) + tod
+    b_ts = np.sort(params.day_start(b_day) + tod)  # days stay grouped: times are within the day
     buyers, people = world.buyers, world.people
     by_buyer = rng.random(nb) < 0.5
     b_buyer = np.full(nb, -1, dtype=np.int64)
-    pool = GrowingPool(np.arange(len(buyers)), np.maximum(buyers.start_day, 0), np.sqrt(buyers.weight))
+    pool = GrowingPool(
+        np.arange(len(buyers)), np.maximum(buyers.start_day, 0), np.sqrt(buyers.weight)
+    )
     b_buyer[by_buyer] = pool.draw(rng, b_day[by_buyer])
     visitors = GrowingPool(people.visitor_uid, people.visitor_from, people.visitor_weight)
     b_uid = np.where(b_buyer >= 0, buyers.taobao_uid[np.maximum(b_buyer, 0)], 0)
@@ -134,10 +143,14 @@ def build_sessions(
     ts = np.concatenate([o_ts, es.ts, b_ts])
     day = np.concatenate([o_day, e_day, b_day])
     traffic = np.concatenate([orders.traffic[own], es.traffic, b_traffic])
-    landing = np.concatenate([o_landing, np.full(n_exp, VENUE), _landing(rng, cal, b_day, b_traffic)])
+    landing = np.concatenate(
+        [o_landing, np.full(n_exp, VENUE), _landing(rng, cal, b_day, b_traffic)]
+    )
     source = np.concatenate([np.zeros(n_own), np.ones(n_exp), np.full(nb, 2)]).astype(np.int8)
-    page_views = np.where(source == 2, rng.geometric(0.35, len(ts)), 2 + rng.geometric(0.2, len(ts)))
-    order = np.lexsort((np.arange(len(ts)), ts))
+    page_views = np.where(
+        source == 2, rng.geometric(0.35, len(ts)), 2 + rng.geometric(0.2, len(ts))
+    )
+    order = np.argsort(ts, kind="stable")  # mostly sorted runs: timsort merges them quickly
     rank = np.empty(len(ts), dtype=np.int64)
     rank[order] = np.arange(len(ts))
     order_session = np.full(len(orders), -1, dtype=np.int64)
@@ -147,9 +160,13 @@ def build_sessions(
     del day
     return Sessions(
         ts=ts[order],
-        visitor_uid=np.concatenate([buyers.taobao_uid[orders.buyer[own]], es.visitor_uid, b_uid])[order],
+        visitor_uid=np.concatenate([buyers.taobao_uid[orders.buyer[own]], es.visitor_uid, b_uid])[
+            order
+        ],
         buyer=np.concatenate([orders.buyer[own], es.buyer, b_buyer])[order],
-        terminal=np.concatenate([orders.terminal[own], e_terminal, _wireless_terminals(rng, cal, b_day, 0.05)])[order],
+        terminal=np.concatenate(
+            [orders.terminal[own], e_terminal, _wireless_terminals(rng, cal, b_day, 0.05)]
+        )[order],
         traffic=traffic[order],
         landing=landing[order],
         content=np.concatenate([orders.content[own], es.content, b_content])[order],

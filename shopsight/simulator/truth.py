@@ -168,13 +168,17 @@ class _Realized:
     def lifecycle(self) -> dict[str, dict[str, Any]]:
         p = self.params
         months = sorted({date(d.year, d.month, 1) for d in p.dates()})
-        ends = [(date(m.year + (m.month == 12), m.month % 12 + 1, 1) - timedelta(days=1)) for m in months]
+        ends = [
+            (date(m.year + (m.month == 12), m.month % 12 + 1, 1) - timedelta(days=1))
+            for m in months
+        ]
         self.con.register(
             "t_months", pa.table({"month_start": pa.array(months), "month_end": pa.array(ends)})
         )
         res = self.con.execute(f"""
             with c as (
-                select buyer_id, date '{p.start.isoformat()}' + cast(day as integer) as d from counted),
+                select buyer_id, date '{p.start.isoformat()}' + cast(day as integer) as d
+                from counted),
             per as (
                 select m.month_start, m.month_end, c.buyer_id,
                        max(d) as last_order, min(d) as first_order,
@@ -211,7 +215,8 @@ class _Realized:
                 -- the person: the linked buyer, else the platform account (as a negative key)
                 select coalesce(l.buyer_id, -(e.platform * 10000000000 + e.uid)) as person,
                        e.event_type,
-                       year(date '{p.start.isoformat()}' + cast((e.ts - {p.start_ts}) // {DAY_S} as integer)) as y
+                       year(date '{p.start.isoformat()}'
+                            + cast((e.ts - {p.start_ts}) // {DAY_S} as integer)) as y
                 from t_events e left join t_links l using (platform, uid))
             select y, count(distinct person) filter (where event_type = {VIEW}),
                       count(distinct person) filter (where event_type = {PRODUCT_CLICK})
@@ -304,7 +309,10 @@ def build_truth(
             "end_ts": _iso(end_ts),
             "planted_rel_lift": dict(zip(p.variants, p.rel_lift, strict=True)),
             "planted_conversion": {
-                v: {"new": round(p.conversion(i, False), 6), "returning": round(p.conversion(i, True), 6)}
+                v: {
+                    "new": round(p.conversion(i, False), 6),
+                    "returning": round(p.conversion(i, True), 6),
+                }
                 for i, v in enumerate(p.variants)
             },
             "realized": r.experiment(p, start_ts, end_ts),
@@ -340,7 +348,11 @@ def _fault_truth(
 ) -> dict[str, Any]:
     def place(entity: str, uid: int) -> tuple[str, str, int]:
         dt, file, row_number = layouts[entity].where(uid)
-        return params.date_of(dt).isoformat(), relative_path(params, rows[entity], dt, file), row_number
+        return (
+            params.date_of(dt).isoformat(),
+            relative_path(params, rows[entity], dt, file),
+            row_number,
+        )
 
     faults = []
     for rec in plan.records:
@@ -364,7 +376,11 @@ def _fault_truth(
         for d in ds
     ]
     truncated = [
-        {"entity": e, "dt": params.date_of(dt).isoformat(), "file": relative_path(params, rows[e], dt, f)}
+        {
+            "entity": e,
+            "dt": params.date_of(dt).isoformat(),
+            "file": relative_path(params, rows[e], dt, f),
+        }
         for e, dt, f in plan.truncated
     ]
     return {

@@ -181,7 +181,9 @@ def _brands(rng: np.random.Generator) -> Brands:
 
 def _skus(rng: np.random.Generator, brands: Brands, params: SimParams) -> Skus:
     total = int(np.clip(round(20_000 * params.scale), 1_500, 20_000))
-    per_brand = np.maximum(3, np.round(total * np.sqrt(brands.popularity) / np.sqrt(brands.popularity).sum()))
+    per_brand = np.maximum(
+        3, np.round(total * np.sqrt(brands.popularity) / np.sqrt(brands.popularity).sum())
+    )
     per_brand = per_brand.astype(np.int64)
     brand = np.repeat(np.arange(N_BRANDS), per_brand)
     category = brands.category[brand]
@@ -211,7 +213,9 @@ def _stores(rng: np.random.Generator, brands: Brands, params: SimParams) -> Stor
     opened = rng.integers(-2500, -30, N_STORES)
     new = rng.random(N_STORES) < 0.15
     opened[new] = rng.integers(0, max(params.days, 2), new.sum())
-    return Stores(names, brand, city, tiers.astype(np.int64), opened, rng.lognormal(0, 0.6, N_STORES))
+    return Stores(
+        names, brand, city, tiers.astype(np.int64), opened, rng.lognormal(0, 0.6, N_STORES)
+    )
 
 
 def _creators(rng: np.random.Generator, brands: Brands, params: SimParams) -> Creators:
@@ -232,7 +236,9 @@ def _creators(rng: np.random.Generator, brands: Brands, params: SimParams) -> Cr
         else:
             names.append(f"{first[i % 10]}{last[(i // 10) % 10]} {i}")
     activity = rng.lognormal(0, 0.8, n) * np.choose(kind, [1.5, 1.0, 0.8])
-    return Creators(names, kind.astype(np.int64), home.astype(np.int64), brand, followers0, activity)
+    return Creators(
+        names, kind.astype(np.int64), home.astype(np.int64), brand, followers0, activity
+    )
 
 
 def _acquisition_days(rng: np.random.Generator, params: SimParams, fest: np.ndarray) -> np.ndarray:
@@ -252,7 +258,9 @@ def _buyers(rng: np.random.Generator, params: SimParams, fest: np.ndarray) -> Bu
     life_origin = np.where(start == 0, -rng.integers(0, 300, n), start)
     end = np.full(n, 10**6, dtype=np.int64)
     churns = rng.random(n) < 0.35
-    end[churns] = np.maximum(start[churns] + 1, life_origin[churns] + rng.exponential(420, churns.sum()).astype(np.int64))
+    end[churns] = np.maximum(
+        start[churns] + 1, life_origin[churns] + rng.exponential(420, churns.sum()).astype(np.int64)
+    )
     gap_start = np.zeros(n, dtype=np.int64)
     gap_end = np.zeros(n, dtype=np.int64)
     sleeps = rng.random(n) < 0.22
@@ -269,8 +277,12 @@ def _buyers(rng: np.random.Generator, params: SimParams, fest: np.ndarray) -> Bu
         params.day_start(start) - rng.integers(600, 3 * DAY_S, n),
     )
     second = rng.random(n) < SECOND_ACCOUNT_SHARE
-    second_platform = np.where(second, rng.choice(SECOND_PLATFORMS, n, p=SECOND_PLATFORM_SHARES), -1)
-    link_day = np.minimum(np.maximum(start, 0) + rng.integers(0, max(params.days, 1), n), params.days - 1)
+    second_platform = np.where(
+        second, rng.choice(SECOND_PLATFORMS, n, p=SECOND_PLATFORM_SHARES), -1
+    )
+    link_day = np.minimum(
+        np.maximum(start, 0) + rng.integers(0, max(params.days, 1), n), params.days - 1
+    )
     return Buyers(
         start_day=start,
         end_day=end,

@@ -116,7 +116,9 @@ def _typed(rows: Rows, name: str, v, cols: dict) -> pa.Array:
     if tag == "money":
         return render.money_arrow(v)
     if tag == "int":
-        return pa.array(v, pa.int64(), mask=(v == render.NULL_INT) if (v == render.NULL_INT).any() else None)
+        return pa.array(
+            v, pa.int64(), mask=(v == render.NULL_INT) if (v == render.NULL_INT).any() else None
+        )
     if tag == "bool":
         return pa.array(v, pa.bool_())
     return _text(rows, name, v, cols)
@@ -213,9 +215,7 @@ def _csv_field(arr: pa.Array) -> pa.Array:
 
 def _csv_lines(cols: dict[str, pa.Array], plain: set[str]) -> pa.Array:
     fields = [a if name in plain else _csv_field(a) for name, a in cols.items()]
-    joined = pc.binary_join_element_wise(
-        *fields, ",", null_handling="replace", null_replacement=""
-    )
+    joined = pc.binary_join_element_wise(*fields, ",", null_handling="replace", null_replacement="")
     return pc.binary_join_element_wise(joined, "\n", "")
 
 
@@ -340,7 +340,9 @@ def _with_drift(cols: dict[str, pa.Array], drift: Drift, fmt: str) -> dict[str, 
     return dict(items)
 
 
-def _write_text(path: Path, fmt: str, names: list[str], lines: pa.Array, a: int, b: int, drift) -> None:
+def _write_text(
+    path: Path, fmt: str, names: list[str], lines: pa.Array, a: int, b: int, drift
+) -> None:
     with path.open("wb") as f:
         if fmt == "csv":
             header = list(names)

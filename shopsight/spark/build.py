@@ -123,7 +123,7 @@ def dbt_environment(settings: Settings, paths: SparkPaths) -> dict[str, str]:
     return env
 
 
-def _read_run_results(target_dir: Path) -> tuple[NodeTiming, ...]:
+def read_run_results(target_dir: Path) -> tuple[NodeTiming, ...]:
     """The nodes of the last invocation, with their schema and name from the manifest."""
     path = target_dir / "run_results.json"
     if not path.exists():
@@ -182,7 +182,7 @@ def build_on_spark(
     Returns the stage timings whether dbt succeeded or not; raises `SparkBuildError` only when
     dbt cannot be started at all.
     """
-    paths = paths or spark_paths(settings)
+    paths = paths or spark_paths(settings.warehouse)
     paths.spark_dir.mkdir(parents=True, exist_ok=True)
     stages: dict[str, float] = {}
     started = time.perf_counter()
@@ -215,16 +215,21 @@ def build_on_spark(
                 text=True,
             )
             assert proc.stdout is not None
-            for line in proc.stdout:
-                line = line.rstrip()
-                tail.append(line)
-                del tail[:-40]
-                progress(f"[spark] {line}")
-            returncode = proc.wait()
+            try:
+                for line in proc.stdout:
+                    line = line.rstrip()
+                    tail.append(line)
+                    del tail[:-40]
+                    progress(f"[spark] {line}")
+                returncode = proc.wait()
+            finally:
+                if proc.poll() is None:  # interrupted: do not leave a JVM behind
+                    proc.terminate()
+                    proc.wait(timeout=60)
     except OSError as exc:
         raise SparkBuildError(f"could not start dbt for the Spark target: {exc}") from exc
     wall = time.perf_counter() - dbt_started
-    nodes = _read_run_results(paths.dbt_target_dir)
+    nodes = read_run_results(paths.dbt_target_dir)
     stages["dbt_build"] = wall
     stages.update(_stage_split(nodes, wall))
     stages["total"] = time.perf_counter() - started

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopsight.lake import lake_dir
-from shopsight.settings import Settings
 
 SERVING_EXTRACT = "serving"  # <lake>/serving/<mart>/*.parquet, written by a successful Spark run
 
@@ -51,8 +50,8 @@ class SparkPaths:
         }
 
 
-def spark_paths(settings: Settings) -> SparkPaths:
-    """`SHOPSIGHT_SPARK_DIR` (default `spark/` beside the warehouse) and the lake."""
+def spark_paths(warehouse: Path) -> SparkPaths:
+    """`SHOPSIGHT_SPARK_DIR` (default `spark/` beside the warehouse file) and the lake."""
     value = os.environ.get("SHOPSIGHT_SPARK_DIR")
-    spark_dir = Path(value).expanduser().resolve() if value else settings.warehouse.parent / "spark"
-    return SparkPaths(spark_dir=spark_dir, lake=lake_dir(settings))
+    spark_dir = Path(value).expanduser().resolve() if value else Path(warehouse).parent / "spark"
+    return SparkPaths(spark_dir=spark_dir, lake=lake_dir(warehouse))

@@ -8,11 +8,12 @@ DuckDB tables, so the publish step can copy them into the serving file like Duck
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 
-from shopsight.spark.build import SparkBuild
+from shopsight.spark.build import NodeTiming
 
 
 class ServingExtractError(RuntimeError):
@@ -28,12 +29,12 @@ def read_mart_sql(extract: Path, mart: str) -> str:
     return f"read_parquet('{extract_dir(extract, mart) / '*.parquet'}')"
 
 
-def built_marts(build: SparkBuild) -> list[str]:
-    """The marts (schema `marts`) this build created, as dbt reported them: the extract's
-    expected content. Seeds count: they are tables in `marts` as well."""
+def built_marts(nodes: Iterable[NodeTiming]) -> list[str]:
+    """The marts (schema `marts`) a build created, from its nodes as dbt reported them: the
+    extract's expected content. Seeds count: they are tables in `marts` as well."""
     return [
         node.name
-        for node in build.nodes
+        for node in nodes
         if node.resource_type in {"model", "seed"}
         and node.schema == "marts"
         and node.status == "success"

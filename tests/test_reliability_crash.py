@@ -1,0 +1,169 @@
+"""Crash-safe runs: `shopsight run` killed with SIGKILL during ingestion, during the dbt build and
+during publish, then a run that completes; the result must equal a clean build.
+
+One chain of real processes on one warehouse (cheaper than three separate chains, and closer to
+what happens in production: a crash followed by another crash):
+
+1. killed while ingesting (the Dagster event log shows a raw step running and DuckDB's WAL is
+   being written);
+2. killed while dbt builds (its output has printed a created mart), leaving dbt itself orphaned
+   as `kill -9 <pid>` would;
+3. killed while publishing (the snapshot's temporary file has appeared);
+4. a run that completes.
+
+After every kill the warehouse opens, its bookkeeping agrees with its raw rows (no delivery
+half-loaded or loaded twice, `shopsight doctor`'s checks), and the serving path never shows
+anything but a complete snapshot of a run that succeeded (a watcher thread opens it every time
+it changes). At the end, raw tables, marts, bookkeeping and the serving file's marts match a
+clean build of the same landing zone, table by table.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from shopsight.doctor import check_serving, check_warehouse
+from tests.conftest import make_settings
+from tests.reliability_support import (
+    Command,
+    children_of,
+    diff,
+    reference,
+    runs_table,
+    serving_state,
+    started_steps,
+    wait_gone,
+    warehouse_state,
+)
+
+pytestmark = pytest.mark.timeout(1800)
+
+
+class ServingWatcher(threading.Thread):
+    """Opens the serving file every time its inode or mtime changes and records what it saw."""
+
+    def __init__(self, serving: Path) -> None:
+        super().__init__(daemon=True)
+        self.serving = serving
+        self.seen: list[tuple[str, str | None]] = []  # (version, run_id or error)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        last = None
+        while not self.stop.is_set():
+            try:
+                st = self.serving.stat()
+                version = f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+            except FileNotFoundError:
+                version = None
+            if version is not None and version != last:
+                try:
+                    with duckdb.connect(":memory:") as con:
+                        con.execute(f"attach '{self.serving}' as s (read_only)")
+                        rows = con.execute("select run_id from s.ops.publish_info").fetchall()
+                        marts = con.execute(
+                            "select count(*) from information_schema.tables "
+                            "where table_catalog = 's' and table_schema = 'marts'"
+                        ).fetchone()
+                    ok = len(rows) == 1 and marts is not None and marts[0] > 0
+                    self.seen.append((version, rows[0][0] if ok else f"incomplete: {rows}"))
+                except duckdb.Error as exc:
+                    self.seen.append((version, f"error: {exc}"))
+                last = version
+            time.sleep(0.01)
+
+
+def _assert_consistent(settings: object, what: str) -> None:
+    """The warehouse opens and every delivery's rows agree with its bookkeeping."""
+    state = check_warehouse(
+        settings.warehouse,  # type: ignore[attr-defined]
+        settings.landing_dir,  # type: ignore[attr-defined]
+        settings.serving,  # type: ignore[attr-defined]
+    )
+    problems = [f.message for f in state.findings if f.level == "fail"]
+    assert not problems, f"after {what}: {problems}"
+    assert state.inspected, f"after {what}: {[f.render() for f in state.findings]}"
+
+
+def test_killed_runs_recover_to_a_clean_build(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    refs = reference(tmp_path_factory)
+    settings = make_settings(tmp_path / "deploy", landing=tmp_path / "landing")
+    shutil.copytree(refs.original.landing_dir, settings.landing_dir)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    watcher = ServingWatcher(settings.serving)
+    watcher.start()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    # 1. Killed while ingesting: a raw step has started and DuckDB's write-ahead log is growing.
+    wal = settings.warehouse.with_name(settings.warehouse.name + ".wal")
+    run1 = Command(settings, ["run"], logs / "1-ingest.log")
+    run1.wait_until(
+        "ingesting",
+        lambda: (
+            sum(s.startswith("raw_") for s in started_steps(settings)) >= 3
+            and wal.exists()
+            and wal.stat().st_size > 0
+        ),
+    )
+    raw_steps_before_kill = [s for s in started_steps(settings) if s.startswith("raw_")]
+    run1.kill()
+    assert not any(s.startswith("dbt") for s in started_steps(settings)), "killed too late"
+    _assert_consistent(settings, "a kill during ingestion")
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        loaded = con.execute("select count(*) from ops.deliveries").fetchone()[0]  # type: ignore[index]
+    all_deliveries = len(list(settings.landing_dir.glob("*/*/dt=*/_SUCCESS")))
+    assert loaded < all_deliveries, (loaded, all_deliveries, raw_steps_before_kill)
+    assert runs_table(settings.warehouse)[-1][1] == "running"  # it never got to say otherwise
+
+    # 2. Killed while dbt builds: a mart was created. dbt, a child process, is orphaned.
+    run2 = Command(settings, ["run"], logs / "2-dbt.log")
+    run2.wait_for_line(r"OK created sql \w+ model marts\.")
+    orphans = children_of(run2.proc.pid)
+    run2.kill()
+    wait_gone(orphans)
+    _assert_consistent(settings, "a kill during the dbt build")
+    assert not settings.serving.exists(), "nothing was published yet"
+
+    # 3. Killed while publishing: the snapshot's temporary file exists beside the serving path.
+    run3 = Command(settings, ["run"], logs / "3-publish.log")
+    run3.wait_until(
+        "publishing",
+        lambda: any(settings.serving.parent.glob(f".{settings.serving.name}.*.tmp")),
+    )
+    run3.kill()
+    _assert_consistent(settings, "a kill during publish")
+    assert not settings.serving.exists(), "a half-written snapshot reached the serving path"
+
+    # 4. The next run completes and publishes.
+    run4 = Command(settings, ["run"], logs / "4-complete.log")
+    assert run4.finish() == 0, run4.output[-4000:]
+    watcher.stop.set()
+    watcher.join(timeout=10)
+
+    # Every snapshot the serving path ever showed was complete, and published by a run that
+    # the warehouse records as succeeded.
+    runs = {run_id: status for run_id, status, _ in runs_table(settings.warehouse)}
+    assert watcher.seen, "the serving file never appeared"
+    for version, seen in watcher.seen:
+        assert seen in runs and runs[seen] == "succeeded", (version, seen, runs)
+
+    # The recovered deployment equals a clean build of the same landing zone.
+    got, want = warehouse_state(settings.warehouse), warehouse_state(refs.original.warehouse)
+    assert got["deliveries"] == want["deliveries"]
+    assert not diff(got["tables"], want["tables"]), diff(got["tables"], want["tables"])
+    served, clean = serving_state(settings.serving), serving_state(refs.original.serving)
+    assert served["data"] == clean["data"]
+    assert served["quarantine_summary"] == clean["quarantine_summary"]
+    assert not diff(served["tables"], clean["tables"]), diff(served["tables"], clean["tables"])
+    state = check_warehouse(settings.warehouse, settings.landing_dir, settings.serving)
+    serving_findings = check_serving(settings.serving, settings.warehouse, state)
+    assert not [f for f in serving_findings if f.level == "fail"], serving_findings
