@@ -577,7 +577,8 @@ class _Auditor:
             select *, row_number() over (partition by _dt, _h order by _file, _row) > 1 as _dup,
                    min(_h) over (partition by {part}) <> max(_h) over (partition by {part})
                        as _conflict
-            from (select *, hash(_fp) as _h from in_{e.name})
+            -- md5, not hash(): DuckDB's hash() collides on short, similar strings
+            from (select *, md5_number(_fp) as _h from in_{e.name})
         """)
         dups = self.con.execute(f"select _file, _row from d_{e.name} where _dup").fetchall()
         self.report.duplicates.extend((e.name, f, r) for f, r in dups)

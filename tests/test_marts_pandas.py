@@ -133,7 +133,9 @@ def test_content_daily(warehouse: duckdb.DuckDBPyConnection) -> None:
         ["linked_at", "_dt", "_row_number"],
     )[["platform", "platform_user_id", "buyer_id"]]
     items = _latest(
-        _frame(warehouse, "select content_id, content_type, _dt, _row_number from raw.content_items"),
+        _frame(
+            warehouse, "select content_id, content_type, _dt, _row_number from raw.content_items"
+        ),
         ["content_id"],
         ["_dt", "_row_number"],
     )[["content_id", "content_type"]]

@@ -27,6 +27,15 @@ def marts(published_serving: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
+# Truth rounds minutes to 4 decimals and shares to 6.
+ROUNDED = {
+    "ship_minutes_p50": 1e-4,
+    "ship_minutes_p90": 1e-4,
+    "shipped_within_1h_share": 1e-6,
+    "on_time_delivery_rate": 1e-6,
+}
+
+
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[str, Any]]:
     cur = con.execute(sql, list(params))
     names = [d[0] for d in cur.description]
@@ -77,7 +86,8 @@ def test_double_11_wireless_share(
 ) -> None:
     t = truth["daily"][day]
     (share,) = marts.execute(
-        "select mobile_gmv_share from marts.kpi_overview_daily where date = ?", [date.fromisoformat(day)]
+        "select mobile_gmv_share from marts.kpi_overview_daily where date = ?",
+        [date.fromisoformat(day)],
     ).fetchone()
     assert abs(share - t["planted_wireless_share"]) <= 0.01
     assert share == pytest.approx(t["wireless_gmv_share"], abs=1e-6)
@@ -102,9 +112,7 @@ def test_omnichannel_equals_truth(marts: duckdb.DuckDBPyConnection, truth: dict[
         g = got[day]
         for col in exact:
             assert g[col] == t[col], (day, col)
-        # truth rounds minutes to 4 decimals and shares to 6
-        for col, tol in (("ship_minutes_p50", 1e-4), ("ship_minutes_p90", 1e-4),
-                         ("shipped_within_1h_share", 1e-6), ("on_time_delivery_rate", 1e-6)):  # fmt: skip
+        for col, tol in ROUNDED.items():
             if t[col] is None:
                 assert g[col] is None, (day, col)
             else:
@@ -123,7 +131,9 @@ def test_lifecycle_equals_truth(marts: duckdb.DuckDBPyConnection, truth: dict[st
     for month, t in truth["lifecycle"].items():
         for state in ("new", "retained", "reactivated", "lapsing", "dormant"):
             assert got[month][state] == t[state], (month, state)
-        assert got[month]["repeat_purchase_rate"] == pytest.approx(t["repeat_purchase_rate"], abs=1e-6)
+        assert got[month]["repeat_purchase_rate"] == pytest.approx(
+            t["repeat_purchase_rate"], abs=1e-6
+        )
     # Every state is reached somewhere, so the window edges are exercised.
     for state in ("new", "retained", "reactivated", "lapsing", "dormant"):
         assert sum(m[state] for m in got.values()) > 0, state
@@ -134,7 +144,9 @@ def test_content_product_uv_more_than_doubles(
 ) -> None:
     years = {
         r["period_start"].year: r
-        for r in _rows(marts, "select * from marts.kpi_content_uv_growth where period_type = 'year'")
+        for r in _rows(
+            marts, "select * from marts.kpi_content_uv_growth where period_type = 'year'"
+        )
     }
     for year, t in truth["content"]["yearly"].items():
         assert years[int(year)]["content_uv"] == t["content_uv"]

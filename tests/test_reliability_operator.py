@@ -107,6 +107,8 @@ def test_landing_zone_missing(built: Settings, tmp_path: Path) -> None:
         settings, ["backfill", "--from", str(REL_START), "--to", str(REL_START)], tmp_path / "b"
     )
     assert rc == 2 and "does not exist" in out and "nothing was changed" in out
+    rc, out = run_command(settings, ["run"], tmp_path / "run.log")
+    assert rc == 2 and "does not exist" in out and "nothing was changed" in out
     assert warehouse_state(settings.warehouse) == before
 
 

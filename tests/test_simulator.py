@@ -54,6 +54,7 @@ def _connect(landing: Path) -> duckdb.DuckDBPyConnection:
     """Views over the landing files, read as any consumer of the contract would."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'")
+    channel = landing / "channel"
 
     def csv(entity: str) -> str:
         e = contract.entity(entity)
@@ -86,10 +87,10 @@ def _connect(landing: Path) -> duckdb.DuckDBPyConnection:
         from {csv("shipments")}
     """)
     con.execute(
-        f"create view sessions as select * from read_parquet('{landing}/channel/sessions/*/*')"
+        f"create view sessions as select * from read_parquet('{channel}/sessions/*/*.parquet')"
     )
     con.execute(
-        f"create view links as select * from read_parquet('{landing}/channel/identity_links/*/*')"
+        f"create view links as select * from read_parquet('{channel}/identity_links/*/*.parquet')"
     )
     con.execute(f"""
         create view events as select * replace (event_ts::timestamptz as event_ts)

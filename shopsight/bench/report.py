@@ -105,6 +105,8 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
         "git_commit": commit,
+        # Other work on the machine inflates every figure; the 1-minute load says how much.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -174,7 +176,8 @@ def render(report: BenchReport) -> str:
         f"Shopsight bench: scale {opts.get('scale')}, {opts.get('days')} days, engine "
         f"{opts.get('engine')}, started {report.started_at}",
         f"machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('memory_gib')} GiB, "
-        f"Python {m.get('python')}, DuckDB {m.get('duckdb')}, commit {m.get('git_commit')}",
+        f"Python {m.get('python')}, DuckDB {m.get('duckdb')}, commit {m.get('git_commit')}, "
+        f"load average at start {m.get('load_average_at_start')}",
     ]
     for name, results in report.sections.items():
         if results:

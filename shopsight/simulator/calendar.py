@@ -117,6 +117,9 @@ class DayCalendar:
         """The GMV of an ordinary day with this trend and weekday (relative units)."""
         return WEEKDAY_MULTIPLIER[self.weekday] * YEARLY_ORDER_GROWTH**self.years
 
+    def is_double_11(self) -> np.ndarray:
+        return np.array([f == "double_11" for f in self.festival])
+
     def is_big_festival(self) -> np.ndarray:
         return np.array([f in ("double_11", "618", "double_12") for f in self.festival])
 

@@ -210,7 +210,7 @@ def build_experiments(
         day_w = traffic_multiplier(cal.festival_multiplier[d0 : d1 + 1], 0.7)
         s_day = d0 + choice_by_probability(rng, day_w, len(owner))
         tod = sample_time_of_day(rng, len(owner), ORDER_HOURS)
-        d11 = np.array([cal.festival[d] == "double_11" for d in range(d0, d1 + 1)])[s_day - d0]
+        d11 = cal.is_double_11()[s_day]
         tod[d11] = sample_time_of_day(rng, int(d11.sum()), DOUBLE_11_HOURS)
         s_ts = params.day_start(s_day) + tod
         order = np.lexsort((s_ts, owner))  # sessions grouped by visitor, in time order

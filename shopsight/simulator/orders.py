@@ -8,8 +8,9 @@ terminal and traffic source.
 
 The terminal is assigned last, per day, so that the day's realised wireless share of online GMV
 hits the planted target even at small scale: the day's counted online orders are put in a random
-order (nudged by each brand's mobile bias) and the first ones, up to the target share of the day's
-GMV, become wireless. The error is at most half of one order's amount.
+order (nudged by each brand's mobile bias) and taken as wireless while they fit under the target
+share of the day's GMV; an order that would overshoot is skipped and later, smaller ones fill the
+gap, so the day misses its target by less than its smallest remaining order.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopsight.simulator.calendar import (
+    BRAND_DAY_MULTIPLIER,
     DOUBLE_11_HOURS,
     ORDER_HOURS,
     STORE_HOURS,
@@ -40,7 +42,7 @@ from shopsight.simulator.sampling import (
     choice_by_probability,
     recent_index,
 )
-from shopsight.simulator.world import CHANNEL_OFFLINE, CHANNEL_ONLINE, World
+from shopsight.simulator.world import CHANNEL_OFFLINE, CHANNEL_OMNI, CHANNEL_ONLINE, World
 
 PAID, CANCELLED, REFUNDED = 0, 1, 2  # codes into contract.ORDER_STATUSES
 PC, MOBILE_APP, MOBILE_WEB, MINI_PROGRAM, OFFLINE_POS = 0, 1, 2, 3, 4  # contract.TERMINALS
@@ -129,14 +131,18 @@ def plan_orders(params: SimParams, cal: DayCalendar, world: World) -> OrderDeman
     day = np.concatenate([repeat_index(n_on), repeat_index(n_off)])
     online = np.concatenate([np.ones(n_on.sum(), bool), np.zeros(n_off.sum(), bool)])
     tod = sample_time_of_day(rng, len(day), ORDER_HOURS)
-    d11 = np.array([f == "double_11" for f in cal.festival])[day] & online
+    d11 = cal.is_double_11()[day] & online
     tod[d11] = sample_time_of_day(rng, int(d11.sum()), DOUBLE_11_HOURS)
     tod[~online] = sample_time_of_day(rng, int((~online).sum()), STORE_HOURS)
     ts = params.day_start(day) + tod
     buyer = np.empty(len(day), dtype=np.int64)
     accept = buyer_accept(world)
-    buyer[online] = _buyer_pool(world, (CHANNEL_ONLINE, 1)).draw(rng, day[online], accept)
-    buyer[~online] = _buyer_pool(world, (1, CHANNEL_OFFLINE)).draw(rng, day[~online], accept)
+    buyer[online] = _buyer_pool(world, (CHANNEL_ONLINE, CHANNEL_OMNI)).draw(
+        rng, day[online], accept
+    )
+    buyer[~online] = _buyer_pool(world, (CHANNEL_OMNI, CHANNEL_OFFLINE)).draw(
+        rng, day[~online], accept
+    )
     status = draw_status(rng, online)
     none = np.full(len(day), -1, dtype=np.int64)
     return OrderDemand(ts, online, buyer, status, none, none.copy())
@@ -194,10 +200,6 @@ class Orders:
     def __len__(self) -> int:
         return len(self.ts)
 
-    @property
-    def counted(self) -> np.ndarray:
-        return self.status != CANCELLED
-
 
 @dataclass
 class ContentCatalog:
@@ -209,21 +211,17 @@ class ContentCatalog:
     sku_values: np.ndarray
 
 
-def _pick_stores(
-    rng, world: World, days: np.ndarray, brand_stores_only: bool = False
-) -> np.ndarray:
+def _pick_stores(rng, world: World, days: np.ndarray) -> np.ndarray:
+    """A store open on each day (weighted by store size); -1 where none is open yet."""
     s = world.stores
-    members = np.arange(len(s.brand))
-    if brand_stores_only:
-        members = members[s.brand >= 0]
-    # A store is in the master data (and can take orders) from its opening day.
-    return GrowingPool(members, s.opened_day[members], s.weight[members]).draw(rng, days)
+    return GrowingPool(np.arange(len(s.brand)), s.opened_day, s.weight).draw(rng, days)
 
 
 def _brands_for(rng, world: World, cal: DayCalendar, day: np.ndarray) -> np.ndarray:
     brand = choice_by_probability(rng, world.brands.popularity, len(day))
     rank = cal.brand_day_rank[day]
-    celebrate = (rank >= 0) & (rng.random(len(day)) < (1 - 1 / 1.3))
+    # The day's extra GMV (multiplier - 1 of it) goes to the celebrated brand.
+    celebrate = (rank >= 0) & (rng.random(len(day)) < (1 - 1 / BRAND_DAY_MULTIPLIER))
     brand[celebrate] = rank[celebrate]  # brands are indexed by popularity rank
     return brand
 
@@ -462,7 +460,7 @@ def build_shipments(params: SimParams, cal: DayCalendar, world: World, o: Orders
     rng = params.rng("orders.shipments")
     idx = np.flatnonzero(o.online & (o.status != CANCELLED) & (o.fulfilment != IN_STORE))
     day = o.day[idx]
-    d11 = np.array([f == "double_11" for f in cal.festival])[day]
+    d11 = cal.is_double_11()[day]
     big = cal.is_big_festival()[day]
     from_store = o.fulfilment[idx] != WAREHOUSE_SHIP
     p_fast = _ramp(cal, day, 0.72, 0.8)

@@ -118,7 +118,7 @@ def build_sessions(
     b_day = repeat_index(n_browse)
     nb = len(b_day)
     tod = sample_time_of_day(rng, nb, ORDER_HOURS)
-    d11 = np.array([f == "double_11" for f in cal.festival])[b_day]
+    d11 = cal.is_double_11()[b_day]
     tod[d11] = sample_time_of_day(rng, int(d11.sum()), DOUBLE_11_HOURS)
     b_ts = np.sort(params.day_start(b_day) + tod)  # days stay grouped: times are within the day
     buyers, people = world.buyers, world.people

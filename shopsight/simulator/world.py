@@ -8,7 +8,7 @@ log-normal prices), because averages over skewed data are what dashboards get wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date
 
 import numpy as np
@@ -145,7 +145,6 @@ class People:
     external_uid: np.ndarray
     external_from: np.ndarray
     external_weight: np.ndarray
-    next_uid: dict[int, int] = field(default_factory=dict)  # per platform, for new ids
 
 
 @dataclass
@@ -270,7 +269,7 @@ def _buyers(rng: np.random.Generator, params: SimParams, fest: np.ndarray) -> Bu
     tier_p = (1 - late) * BUYER_TIERS_EARLY + late * BUYER_TIERS_LATE
     tier = (rng.random(n)[:, None] > np.cumsum(tier_p, axis=1)).sum(axis=1).clip(0, 4)
     city_n = np.array([len(CITIES[t]) for t in contract.CITY_TIERS])
-    city = rng.integers(0, 10**6, n) % city_n[tier]
+    city = (rng.random(n) * city_n[tier]).astype(np.int64)
     registered = np.where(
         start == 0,
         params.start_ts - rng.integers(30 * DAY_S, 6 * 365 * DAY_S, n),
@@ -319,11 +318,9 @@ def _people(rng: np.random.Generator, params: SimParams, buyers: Buyers) -> Peop
     all_platform = np.concatenate([buyers.second_platform[second_mask], ext_platform])
     # Per-platform sequential ids for secondary accounts and external users.
     all_uid = np.zeros(len(all_platform), dtype=np.int64)
-    next_uid: dict[int, int] = {0: int(taobao.max()) + 1}
     for p in SECOND_PLATFORMS:
         sel = np.flatnonzero(all_platform == p)
         all_uid[sel] = 300_000_000 + rng.permutation(len(sel))
-        next_uid[int(p)] = 300_000_000 + len(sel)
     buyers.second_uid[second_mask] = all_uid[: second_mask.sum()]
     return People(
         visitor_uid=taobao[len(buyers) :].astype(np.int64),
@@ -333,7 +330,6 @@ def _people(rng: np.random.Generator, params: SimParams, buyers: Buyers) -> Peop
         external_uid=all_uid[second_mask.sum() :],
         external_from=external_from.astype(np.int64),
         external_weight=rng.lognormal(0.0, 1.0, n_external),
-        next_uid=next_uid,
     )
 
 

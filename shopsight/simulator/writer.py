@@ -124,19 +124,13 @@ def _typed(rows: Rows, name: str, v, cols: dict) -> pa.Array:
     return _text(rows, name, v, cols)
 
 
-_NUMERIC_JSON = {"money", "int", "bool"}
-
-
 def _json_token(rows: Rows, name: str, v, cols: dict) -> pa.Array:
-    kind = KINDS[rows.name][name]
-    if kind[0] == "skus":
+    """A number, boolean or SKU list column as JSON tokens (`12`, `true`, `["SKU1"]`, `null`)."""
+    if KINDS[rows.name][name][0] == "skus":
         ptr, values = rows.sku_lists  # type: ignore[misc]
         sub_ptr, sub_values = csr_take(ptr, values, np.asarray(v))
         return render.json_string_lists(sub_ptr, render.ids("SKU", 7, sub_values))
-    text = _text(rows, name, v, cols)
-    if kind[0] in _NUMERIC_JSON:
-        return render.json_raw(text)
-    return render.json_string(text, escape=kind[0] == "text")
+    return render.json_raw(_text(rows, name, v, cols))
 
 
 def _override_value(fmt: str, value: object) -> object:

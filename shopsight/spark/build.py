@@ -181,7 +181,21 @@ def build_on_spark(
     `dbt_args` are added to the command line (e.g. `["--exclude", "resource_type:unit_test"]`).
     Returns the stage timings whether dbt succeeded or not; raises `SparkBuildError` only when
     dbt cannot be started at all.
+
+    Holds the warehouse lock throughout: the export reads the warehouse, and the local Derby
+    metastore admits one Spark process at a time, so builds queue behind other writers.
     """
+    with writer_lock(settings.warehouse, wait_seconds=LOCK_WAIT_SECONDS):
+        return _build_locked(settings, export_lake, dbt_args, progress, paths)
+
+
+def _build_locked(
+    settings: Settings,
+    export_lake: bool,
+    dbt_args: Sequence[str],
+    progress: Callable[[str], None],
+    paths: SparkPaths | None,
+) -> SparkBuild:
     paths = paths or spark_paths(settings.warehouse)
     paths.spark_dir.mkdir(parents=True, exist_ok=True)
     stages: dict[str, float] = {}
@@ -189,8 +203,7 @@ def build_on_spark(
 
     export: LakeExport | None = None
     if export_lake:
-        with writer_lock(settings.warehouse, wait_seconds=LOCK_WAIT_SECONDS):
-            export = export_raw(settings.warehouse, paths.lake)
+        export = export_raw(settings.warehouse, paths.lake)
         stages["lake_export"] = export.seconds
         progress(
             f"[spark] exported {export.rows:,} raw rows of {len(export.entities)} entities "

@@ -1,0 +1,127 @@
+"""The dbt project's structure and documentation, read from the manifest `dbt docs generate`
+writes (against a warehouse with empty raw tables, as a fresh install would)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from shopsight import contract
+from shopsight.settings import REPO_ROOT
+from tests.dbt_support import SPEC_MARTS, create_empty_raw, run_dbt
+
+LINEAGE = [name for name, _ in contract.LINEAGE_COLUMNS]
+DASHBOARD_PAGES = {"Overview", "Mobile", "Content", "Experiments", "Omnichannel", "Data health"}
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("dbt_docs")
+    warehouse = root / "warehouse.duckdb"
+    create_empty_raw(warehouse)
+    run_dbt(["docs", "generate", "--empty-catalog"], warehouse, root / "dbt")
+    target = Path(root / "dbt" / "target")
+    assert (target / "index.html").exists() and (target / "catalog.json").exists()
+    return json.loads((target / "manifest.json").read_text())
+
+
+def _models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["package_name"] == "shopsight"
+    }
+
+
+def test_sources_mirror_the_contract(docs: dict[str, Any]) -> None:
+    sources = {s["name"]: s for s in docs["sources"].values()}
+    assert set(sources) == {e.name for e in contract.ENTITIES}
+    for entity in contract.ENTITIES:
+        s = sources[entity.name]
+        assert (s["source_name"], s["schema"]) == (entity.source, "raw")
+        assert list(s["columns"]) == [*entity.column_names, *LINEAGE], entity.name
+        assert s["config"]["meta"]["dagster"]["asset_key"] == ["raw", entity.name]
+
+
+def test_one_staging_model_per_source(docs: dict[str, Any]) -> None:
+    models = _models(docs)
+    for entity in contract.ENTITIES:
+        name = f"stg_{entity.source}__{entity.name}"
+        assert name in models, name
+        assert models[name]["config"]["materialized"] == "view"
+        assert f"source.shopsight.{entity.source}.{entity.name}" in (
+            models[name]["depends_on"]["nodes"]
+        )
+
+
+def test_layers_land_in_their_schemas(docs: dict[str, Any]) -> None:
+    for name, node in _models(docs).items():
+        layer = node["fqn"][1]
+        assert layer in {"staging", "intermediate", "marts"}, name
+        assert node["schema"] == layer, name
+        assert node["original_file_path"].startswith(f"models/{layer}/"), name
+
+
+def test_every_model_is_documented_from_its_grain(docs: dict[str, Any]) -> None:
+    for name, node in _models(docs).items():
+        assert node["description"].startswith("One row per"), name
+        undocumented = [c for c, v in node["columns"].items() if not v["description"]]
+        assert not undocumented, f"{name}: {undocumented}"
+        assert node["patch_path"], f"{name} has no YAML beside it"
+
+
+def test_spec_marts_document_their_columns(docs: dict[str, Any]) -> None:
+    models = _models(docs)
+    for mart, columns in SPEC_MARTS.items():
+        assert mart in models, mart
+        assert models[mart]["config"]["materialized"] == "table"
+        missing = set(columns) - set(models[mart]["columns"])
+        assert not missing, f"{mart} does not document {sorted(missing)}"
+
+
+def test_event_models_are_incremental_by_day(docs: dict[str, Any]) -> None:
+    models = _models(docs)
+    expected = {
+        "int_content_events__resolved": "event_date",
+        "int_sessions__converted": "session_date",
+        "int_order_lines__attributed": "order_date",
+    }
+    for name, key in expected.items():
+        config = models[name]["config"]
+        assert config["materialized"] == "incremental", name
+        assert config["incremental_strategy"] == "delete+insert", name
+        assert config["unique_key"] == key, name
+    project = yaml.safe_load((REPO_ROOT / "dbt_project.yml").read_text())
+    assert project["vars"]["lookback_days"] >= contract.LATE_DATA_DAYS
+
+
+def test_keys_are_tested(docs: dict[str, Any]) -> None:
+    """Every mart and staging model carries a uniqueness test (single column or combination)."""
+    tested: set[str] = set()
+    for node in docs["nodes"].values():
+        if node["resource_type"] != "test":
+            continue
+        name = node.get("test_metadata", {}).get("name")
+        if name in {"unique", "unique_combination"}:
+            tested.update(n.split(".")[-1] for n in node["depends_on"]["nodes"])
+    for name, node in _models(docs).items():
+        if node["fqn"][1] in {"staging", "marts"}:
+            assert name in tested, f"{name} has no key test"
+
+
+def test_exposures_cover_the_dashboard_pages(docs: dict[str, Any]) -> None:
+    labels = {e["label"] for e in docs["exposures"].values()}
+    assert labels == DASHBOARD_PAGES
+    for exposure in docs["exposures"].values():
+        assert exposure["depends_on"]["nodes"], exposure["name"]
+
+
+def test_festival_seed_is_described(docs: dict[str, Any]) -> None:
+    seed = next(n for n in docs["nodes"].values() if n["resource_type"] == "seed")
+    assert seed["name"] == "festivals" and seed["schema"] == "marts"
+    assert all(c["description"] for c in seed["columns"].values())
+    assert set(seed["columns"]) == {"date", "festival_code", "festival_name", "description"}
