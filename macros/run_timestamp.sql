@@ -1,8 +1,9 @@
 {#
-    The instant this dbt invocation started, as a SQL timestamp literal. Incremental models stamp
+    The instant this dbt invocation started (UTC), as a SQL timestamp. Incremental models stamp
     the rows they write with it (`built_at`), so a model downstream can find the days an upstream
-    model rewrote since the downstream model's own last build.
+    model rewrote since the downstream model's own last build. Only compared with itself, so a
+    zone-less timestamp is enough, and it is the one type name every engine shares.
 #}
 {% macro run_timestamp() -%}
-    cast('{{ run_started_at }}' as timestamp with time zone)
+    cast('{{ run_started_at }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

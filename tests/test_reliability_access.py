@@ -190,14 +190,16 @@ def test_unknown_users_and_wrong_passwords_look_the_same(tmp_path: Path) -> None
     throttle = auth.LoginThrottle(base_delay=0.0, max_failures=10_000)
     timings: dict[str, list[float]] = {"real": [], "ghost": []}
     messages = set()
-    for _ in range(5):
+    for _ in range(7):
         for name in timings:
             t0 = time.perf_counter()
             messages.add(auth.authenticate(records, throttle, name, "nope").error)
             timings[name].append(time.perf_counter() - t0)
     assert len(messages) == 1, messages
-    real, ghost = sorted(timings["real"])[2], sorted(timings["ghost"])[2]
-    assert 0.5 < real / ghost < 2.0, (real, ghost)  # both pay for one scrypt check
+    # The fastest of several tries is the least disturbed by other load on the machine. Without
+    # the dummy check an unknown name would answer about a thousand times faster than this.
+    real, ghost = min(timings["real"]), min(timings["ghost"])
+    assert 0.2 < real / ghost < 5.0, (timings["real"], timings["ghost"])
 
 
 def test_sessions_expire() -> None:

@@ -66,16 +66,25 @@ repeat_rate as (
         count(*) filter (where orders_365d >= 1) as active_buyers_365d
     from states
     group by month
+),
+
+per_state as (
+    select month, state, count(*) as buyers, sum(month_gmv) as gmv
+    from states
+    group by month, state
 )
 
+-- Every state in every month, with zero buyers where nobody is in it.
 select
-    s.month,
-    s.state,
-    count(*) as buyers,
-    sum(s.month_gmv) as gmv,
-    any_value(r.repeat_buyers_365d) as repeat_buyers_365d,
-    any_value(r.active_buyers_365d) as active_buyers_365d,
-    any_value(r.repeat_buyers_365d / r.active_buyers_365d) as repeat_purchase_rate
-from states as s
-inner join repeat_rate as r on s.month = r.month
-group by s.month, s.state
+    r.month,
+    st.state,
+    coalesce(p.buyers, 0) as buyers,
+    coalesce(p.gmv, 0) as gmv,
+    r.repeat_buyers_365d,
+    r.active_buyers_365d,
+    r.repeat_buyers_365d / r.active_buyers_365d as repeat_purchase_rate
+from repeat_rate as r
+cross join (
+    values ('new'), ('retained'), ('reactivated'), ('lapsing'), ('dormant')
+) as st(state)
+left join per_state as p on p.month = r.month and p.state = st.state

@@ -7,13 +7,13 @@
 {%- endmacro %}
 
 {% macro default__minutes_between(start_ts, end_ts) -%}
-    (extract(epoch from {{ end_ts }}) - extract(epoch from {{ start_ts }})) / 60.0
+    (extract(epoch from {{ end_ts }}) - extract(epoch from {{ start_ts }})) / 6.0e1
 {%- endmacro %}
 
 {% macro duckdb__minutes_between(start_ts, end_ts) -%}
-    (epoch_us({{ end_ts }}) - epoch_us({{ start_ts }})) / 60000000.0
+    (epoch_us({{ end_ts }}) - epoch_us({{ start_ts }})) / 6.0e7
 {%- endmacro %}
 
 {% macro spark__minutes_between(start_ts, end_ts) -%}
-    (unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 60000000.0
+    (unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 6.0e7
 {%- endmacro %}

@@ -23,8 +23,8 @@
 
 {%- macro _cody_gauss_tail(y) -%}
     {#- exp(-y^2) with the 1/16 split described above. -#}
-    exp(-(floor({{ y }} * 16.0) / 16.0) * (floor({{ y }} * 16.0) / 16.0))
-    * exp(-({{ y }} - floor({{ y }} * 16.0) / 16.0) * ({{ y }} + floor({{ y }} * 16.0) / 16.0))
+    exp(-(floor({{ y }} * 16.0e0) / 16.0e0) * (floor({{ y }} * 16.0e0) / 16.0e0))
+    * exp(-({{ y }} - floor({{ y }} * 16.0e0) / 16.0e0) * ({{ y }} + floor({{ y }} * 16.0e0) / 16.0e0))
 {%- endmacro -%}
 
 {% macro erfc(x) -%}

@@ -26,7 +26,9 @@ PIPELINE_STAGES: dict[str, str] = {
 }
 
 
-def simulate(timer: Timer, landing: Path, start: date, days: int, scale: float, seed: int) -> Any:
+def simulate(
+    timer: Timer, landing: Path, start: date, days: int, scale: float, seed: int
+) -> StageResult:
     """Simulate a landing zone under `timer`; rows = every row written to landing files."""
     from shopsight.simulator import simulate as run_simulator
 
@@ -34,7 +36,7 @@ def simulate(timer: Timer, landing: Path, start: date, days: int, scale: float, 
         truth = run_simulator(landing, start, days, scale, seed)
     result.rows = landing_rows(truth)
     result.detail["days"] = days
-    return truth
+    return result
 
 
 def landing_rows(truth: Any) -> int | None:

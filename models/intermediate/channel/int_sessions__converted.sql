@@ -1,9 +1,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='session_date',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        **incremental_by_day('session_date')
     )
 }}
 
