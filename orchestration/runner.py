@@ -119,17 +119,21 @@ def run_pipeline(
             home = dagster_home(settings)
             home.mkdir(parents=True, exist_ok=True)
             instance_cm = DagsterInstance.from_config(str(home))
-        with instance_cm as instance:
-            result = job.execute_in_process(
-                instance=instance,
-                run_id=run_id,
-                tags=tags,
-                asset_selection=selection,
-                raise_on_error=False,
-                # Progress lines come from the reporter; Dagster's console log only for trouble.
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
-            summary = _summarise(run_id, result, reporter)
+        try:
+            with instance_cm as instance:
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    tags=tags,
+                    asset_selection=selection,
+                    raise_on_error=False,
+                    # Progress lines come from the reporter; Dagster's console log for trouble.
+                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                )
+                summary = _summarise(run_id, result, reporter)
+        except BaseException as exc:  # record the crash, then let it propagate
+            _finish(settings.warehouse, RunSummary(run_id, False, message=f"crashed: {exc!r}"))
+            raise
         for stage in ("ingest", "checks", "dbt", "publish"):
             reporter.flush(stage)
         summary.stage_seconds["total"] = time.perf_counter() - started

@@ -129,8 +129,9 @@ class StreamlitSession:
                 run = ScriptRun()
                 self.page_hash = fwd.new_session.page_script_hash
             elif kind == "navigation":
-                for app_page in fwd.navigation.app_pages:
-                    self.pages[app_page.url_pathname] = app_page.page_script_hash
+                # The pages this run registered (before sign-in the app registers every page,
+                # hidden, so that deep links survive the sign-in form).
+                self.pages = {p.url_pathname: p.page_script_hash for p in fwd.navigation.app_pages}
                 self.page_hash = fwd.navigation.page_script_hash or self.page_hash
             elif kind == "delta" and started:
                 self._collect(fwd.delta, run)
