@@ -191,10 +191,25 @@ def _error_text(error: Any) -> str:
     return " ".join(lines[:3])[:500] if lines else error.cls_name or "failed"
 
 
+def _connect_when_free(warehouse: Path, seconds: float = 30.0) -> Any:
+    """A connection, retried for a while: a step that failed may leave a child (dbt) that
+    still holds the file for a moment."""
+    import duckdb
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return wh.connect(warehouse)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def _finish(warehouse: Path, summary: RunSummary) -> None:
     from orchestration.assets.publish import mark_run
 
-    with wh.connect(warehouse) as con:
+    with _connect_when_free(warehouse) as con:
         mark_run(
             con,
             summary.run_id,

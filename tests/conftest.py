@@ -74,3 +74,14 @@ def published_serving(
     assert summary.success, f"the shared pipeline run failed: {summary}"
     assert settings.serving.exists()
     yield settings
+
+
+@pytest.fixture(scope="session")
+def dbt_empty_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A warehouse whose raw tables all exist, empty, and the dbt work folder (target, logs) for
+    it: the dbt tests that need no data share it, so dbt parses the project once for them."""
+    from tests.dbt_support import create_empty_raw
+
+    root = tmp_path_factory.mktemp("dbt_empty")
+    create_empty_raw(root / "warehouse.duckdb")
+    return root / "warehouse.duckdb", root / "dbt"

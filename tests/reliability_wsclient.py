@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ class ScriptRun:
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (kind, id)
     metrics: dict[str, str] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)  # media URLs of download buttons
+    download_texts: list[str] = field(default_factory=list)  # their contents, if fetched
     finished: str | None = None
 
     @property
@@ -66,7 +68,10 @@ def _element_text(kind: str, element: Any) -> str | None:
 class StreamlitSession:
     """One dashboard session over one websocket (what one browser tab is to the server)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, fetch_downloads: bool = False) -> None:
+        # Streamlit forgets a run's media files at the session's next run, so downloads are
+        # fetched right after the run that offered them, as a user clicking at once would.
+        self.fetch_downloads = fetch_downloads
         self.ws_url = re.sub(r"^http", "ws", url.rstrip("/")) + "/_stcore/stream"
         self.http_url = url.rstrip("/")
         self.pages: dict[str, str] = {}  # url path -> page script hash
@@ -114,7 +119,15 @@ class StreamlitSession:
             else:
                 setattr(w, kind, value)
         await self._ws.send(msg.SerializeToString())
-        return await asyncio.wait_for(self._read_run(), RUN_TIMEOUT_S)
+        run = await asyncio.wait_for(self._read_run(), RUN_TIMEOUT_S)
+        if self.fetch_downloads:
+            for media in run.downloads:
+                run.download_texts.append(await asyncio.to_thread(self._get, media))
+        return run
+
+    def _get(self, media: str) -> str:
+        with urllib.request.urlopen(self.http_url + media, timeout=60) as resp:
+            return str(resp.read().decode("utf-8"))
 
     async def _read_run(self) -> ScriptRun:
         assert self._ws is not None

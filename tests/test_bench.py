@@ -230,3 +230,19 @@ def test_incremental_summary_uses_the_fastest_one_day_runs() -> None:
     assert summary["one_day_seconds"] == [8.0, 12.0]
     assert summary["ratio"] == pytest.approx(1.5)
     assert summary["dbt_node_growth_top"]["model.a"]["growth_s"] == 3.0
+
+
+def test_a_failing_overhead_command_is_an_error_not_a_figure() -> None:
+    import sys
+
+    from shopsight.bench import overheads
+
+    timer = Timer(progress=lambda line: None)
+    ok = overheads._timed_subprocess(timer, "python start", [sys.executable, "-c", "pass"])
+    assert ok.seconds > 0 and ok.peak_rss_bytes
+    with pytest.raises(RuntimeError, match="exit 3 on purpose"):
+        overheads._timed_subprocess(
+            timer,
+            "broken",
+            [sys.executable, "-c", "import sys; print('exit 3 on purpose'); sys.exit(3)"],
+        )

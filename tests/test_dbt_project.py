@@ -12,19 +12,17 @@ import yaml
 
 from shopsight import contract
 from shopsight.settings import REPO_ROOT
-from tests.dbt_support import SPEC_MARTS, create_empty_raw, run_dbt
+from tests.dbt_support import SPEC_MARTS, run_dbt
 
 LINEAGE = [name for name, _ in contract.LINEAGE_COLUMNS]
 DASHBOARD_PAGES = {"Overview", "Mobile", "Content", "Experiments", "Omnichannel", "Data health"}
 
 
 @pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("dbt_docs")
-    warehouse = root / "warehouse.duckdb"
-    create_empty_raw(warehouse)
-    run_dbt(["docs", "generate", "--empty-catalog"], warehouse, root / "dbt")
-    target = Path(root / "dbt" / "target")
+def docs(dbt_empty_warehouse: tuple[Path, Path]) -> dict[str, Any]:
+    warehouse, work = dbt_empty_warehouse
+    run_dbt(["docs", "generate", "--empty-catalog"], warehouse, work)
+    target = work / "target"
     assert (target / "index.html").exists() and (target / "catalog.json").exists()
     return json.loads((target / "manifest.json").read_text())
 
@@ -53,9 +51,8 @@ def test_one_staging_model_per_source(docs: dict[str, Any]) -> None:
         name = f"stg_{entity.source}__{entity.name}"
         assert name in models, name
         assert models[name]["config"]["materialized"] == "view"
-        assert f"source.shopsight.{entity.source}.{entity.name}" in (
-            models[name]["depends_on"]["nodes"]
-        )
+        source_id = f"source.shopsight.{entity.source}.{entity.name}"
+        assert source_id in models[name]["depends_on"]["nodes"]
 
 
 def test_layers_land_in_their_schemas(docs: dict[str, Any]) -> None:

@@ -8,9 +8,11 @@ the model's parents (over the empty raw tables), which is what `dbt run` followe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.dbt_support import DbtRun, create_empty_raw, run_dbt
+from tests.dbt_support import DbtRun, run_dbt
 
 # The branchy logic the unit tests must cover: model -> unit tests expected on it.
 REQUIRED_UNIT_TESTS = {
@@ -27,13 +29,9 @@ REQUIRED_UNIT_TESTS = {
 
 
 @pytest.fixture(scope="module")
-def unit_test_run(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
-    root = tmp_path_factory.mktemp("dbt_unit")
-    warehouse = root / "warehouse.duckdb"
-    create_empty_raw(warehouse)
-    return run_dbt(
-        ["build", "--exclude", "resource_type:test"], warehouse, root / "dbt", check=False
-    )
+def unit_test_run(dbt_empty_warehouse: tuple[Path, Path]) -> DbtRun:
+    warehouse, work = dbt_empty_warehouse
+    return run_dbt(["build", "--exclude", "resource_type:test"], warehouse, work, check=False)
 
 
 def test_every_unit_test_passes(unit_test_run: DbtRun) -> None:

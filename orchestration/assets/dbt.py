@@ -163,6 +163,17 @@ def _stream(invocation: Any, tally: _Tally) -> Iterator[Any]:
         yield event
 
 
+def _stop(invocation: Any) -> None:
+    process = getattr(invocation, "process", None)
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def dbt_failures(target_path: Path) -> list[str]:
     """`<node>: <message>` for every failed or errored node of the run (from run_results)."""
     path = Path(target_path) / "run_results.json"
@@ -206,8 +217,11 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         # stage, so the dbt log goes to a file beside the warehouse instead.
         log_path = dbt_log_path(paths, context.run.run_id)
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("w") as log, contextlib.redirect_stdout(log):
-            yield from _stream(invocation, tally)
+        try:
+            with log_path.open("w") as log, contextlib.redirect_stdout(log):
+                yield from _stream(invocation, tally)
+        finally:
+            _stop(invocation)  # never leave dbt holding the warehouse after an error
         models, checks = tally.models, tally.checks
         failures = [c for c in checks if not c[2] and c[3] == "error"]
         with paths.writer() as con:

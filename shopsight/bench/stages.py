@@ -54,9 +54,7 @@ def _stage_of_step(step_key: str) -> str | None:
         return "publish"
     if "dbt" in key:
         return "dbt"
-    if key.startswith("raw") and "check" not in key:
-        return "ingest"
-    if "check" in key or "gx" in key or "expect" in key:
+    if any(word in key for word in ("expect", "check", "gx", "reconcil")):
         return "checks"
     if key.startswith("raw"):
         return "ingest"

@@ -203,7 +203,8 @@ def _lower_bound(
 ) -> list[StageResult]:
     from shopsight.bench import lower_bound
 
-    scratch = workdir / "lower_bound.duckdb"
+    # Not "lower_bound.duckdb": the catalog name would clash with the schema lower_bound.
+    scratch = workdir / "lb_scratch.duckdb"
     with lower_bound.connect(scratch, memory_limit) as con:
         with timer.stage("lower bound: load landing") as load:
             loaded = lower_bound.load_landing(con, settings.landing_dir)
