@@ -32,7 +32,9 @@ REASON_CODES: dict[str, str] = {
     "out_of_range": "a number or date is outside the column's allowed range",
     "rule_violation": "a rule linking several columns of the row is broken",
     "future_event": "the row's event time is later than the end of its delivery date",
-    "late_beyond_window": f"the row's event time is more than {LATE_DATA_DAYS} days before its delivery date",
+    "late_beyond_window": (
+        f"the row's event time is more than {LATE_DATA_DAYS} days before its delivery date"
+    ),
     "unknown_reference": "a key refers to a row that does not exist in the referenced entity",
     "items_not_reconciled": "order lines do not add up to the order amount",
     "conflicting_duplicate": "the same key appears twice in one delivery with different values",
@@ -138,7 +140,9 @@ ORDERS = Entity(
     primary_key=("order_id",),
     versioned_by="updated_at",
     event_time="updated_at",
-    description="Marketplace and store orders; a later version (newer updated_at) replaces an earlier one.",
+    description=(
+        "Marketplace and store orders; a later version (newer updated_at) replaces an earlier one."
+    ),
     columns=(
         _c("order_id", "string", True),
         _c("buyer_id", "string", True, description="the unified buyer id"),

@@ -67,17 +67,25 @@ def _compare(expected: pd.DataFrame, mart: pd.DataFrame, keys: list[str]) -> Non
 
 def test_mobile_share_daily(warehouse: duckdb.DuckDBPyConnection, counted: pd.DataFrame) -> None:
     online = counted[counted.terminal != "offline_pos"].copy()
-    online["wireless"] = online.terminal.isin(WIRELESS)
-    rows = []
-    for (day, brand), g in online.groupby(["day", "brand_id"]):
-        w, p = g[g.wireless], g[~g.wireless]
-        rows.append({
-            "date": day, "brand_id": brand,
-            "online_gmv": g.amount.sum(), "wireless_gmv": w.amount.sum(), "pc_gmv": p.amount.sum(),
-            "online_orders": len(g), "wireless_orders": len(w),
-            "online_buyers": g.buyer_id.nunique(), "wireless_buyers": w.buyer_id.nunique(),
-        })  # fmt: skip
-    expected = pd.DataFrame(rows)
+    wireless = online.terminal.isin(WIRELESS)
+    online["wireless_amount"] = online.amount.where(wireless, 0.0)
+    online["pc_amount"] = online.amount.where(~wireless, 0.0)
+    online["is_wireless"] = wireless.astype(int)
+    online["wireless_buyer"] = online.buyer_id.where(wireless)
+    expected = (
+        online.groupby(["day", "brand_id"])
+        .agg(
+            online_gmv=("amount", "sum"),
+            wireless_gmv=("wireless_amount", "sum"),
+            pc_gmv=("pc_amount", "sum"),
+            online_orders=("order_id", "count"),
+            wireless_orders=("is_wireless", "sum"),
+            online_buyers=("buyer_id", "nunique"),
+            wireless_buyers=("wireless_buyer", "nunique"),
+        )
+        .reset_index()
+        .rename(columns={"day": "date"})
+    )
     expected["mobile_gmv_share"] = expected.wireless_gmv / expected.online_gmv
     expected["mobile_order_share"] = expected.wireless_orders / expected.online_orders
     expected["mobile_buyer_share"] = expected.wireless_buyers / expected.online_buyers
@@ -144,18 +152,25 @@ def test_content_daily(warehouse: duckdb.DuckDBPyConnection) -> None:
     )
     events["person"] = events.buyer_id.fillna(events.platform + ":" + events.platform_user_id)
     events["day"] = _business_date(events.event_ts)
-    rows = []
-    for (day, platform, ctype), g in events.groupby(["day", "platform", "content_type"]):
-        views = g[g.event_type == "view"]
-        clicks = g[g.event_type == "product_click"]
-        uv = views.person.nunique()
-        rows.append({
-            "date": day, "platform": platform, "content_type": ctype,
-            "content_uv": uv, "views": len(views), "product_clickers": clicks.person.nunique(),
-            "click_through_rate": clicks.person.nunique() / uv if uv else np.nan,
-            "avg_dwell_seconds": views.dwell_seconds.mean() if len(views) else np.nan,
-        })  # fmt: skip
-    expected = pd.DataFrame(rows)
+    is_view = events.event_type == "view"
+    events["viewer"] = events.person.where(is_view)
+    events["clicker"] = events.person.where(events.event_type == "product_click")
+    events["is_view"] = is_view.astype(int)
+    events["view_dwell"] = events.dwell_seconds.where(is_view)
+    expected = (
+        events.groupby(["day", "platform", "content_type"])
+        .agg(
+            content_uv=("viewer", "nunique"),
+            views=("is_view", "sum"),
+            product_clickers=("clicker", "nunique"),
+            avg_dwell_seconds=("view_dwell", "mean"),
+        )
+        .reset_index()
+        .rename(columns={"day": "date"})
+    )
+    expected["click_through_rate"] = expected.product_clickers / expected.content_uv.where(
+        expected.content_uv > 0
+    )
     mart = _frame(warehouse, "select * from marts.kpi_content_daily")
     mart["date"] = pd.to_datetime(mart["date"]).dt.date
     _compare(expected, mart[list(expected.columns)], ["date", "platform", "content_type"])
