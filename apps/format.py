@@ -7,8 +7,9 @@ thousands and millions; the style is a per-user setting in the sidebar.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
+
+import pandas as pd
 
 NumberStyle = Literal["cn", "intl"]
 STYLES: dict[str, str] = {"cn": "万 / 亿 (Chinese)", "intl": "K / M / B (international)"}
@@ -21,8 +22,18 @@ _UNITS: dict[str, tuple[tuple[float, str], ...]] = {
 }
 
 
-def _missing(x: float | None) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+def _missing(x: object) -> bool:
+    """None, NaN and pandas' NA all mean "no value".
+
+    Query results arrive as pandas frames, where a missing value may be `pd.NA` (which refuses
+    to be used as a boolean), `NaN` or `None`; a period with no year-ago data yields any of them.
+    """
+    if x is None or x is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
 
 
 def _significant(value: float) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from apps import access, auth, periods, snapshot
@@ -247,3 +248,13 @@ def test_snapshot_reopens_when_the_file_is_replaced(tmp_path: Path):
     assert new.query("select run_id from ops.publish_info").iloc[0, 0] == 2
     # The old snapshot still answers (a session mid-render keeps its view).
     assert old.query("select run_id from ops.publish_info").iloc[0, 0] == 1
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+def test_missing_values_format_as_absent_not_crash(missing: object) -> None:
+    """A period without year-ago data gives pd.NA from pandas; formatting must not raise."""
+    assert fmt.change_text(missing, 100.0) is None  # type: ignore[arg-type]
+    assert fmt.change_text(100.0, missing) is None  # type: ignore[arg-type]
+    assert fmt.change_text(0.5, missing, rate=True) is None  # type: ignore[arg-type]
+    assert fmt.relative_change(100.0, missing) is None  # type: ignore[arg-type]
+    assert fmt.money(missing) == fmt.money(None)  # type: ignore[arg-type]
