@@ -19,9 +19,10 @@ replaces the snapshot atomically. A crash in between leaves the range pending, a
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import date
 from pathlib import Path
+
+from shopsight import settings as settings_module
 
 HELP = "Reload every delivery of a date range (--from/--to), rebuild and publish; repeatable."
 
@@ -45,27 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="last delivery date (dt) to reload, inclusive",
     )
-    parser.add_argument("--landing", type=Path, help="landing root (default: settings)")
-    parser.add_argument("--warehouse", type=Path, help="warehouse DuckDB file (default: settings)")
-    parser.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait up to this long for another run to release the warehouse (default 0)",
-    )
+    settings_module.add_location_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.runner import run_pipeline
-    from shopsight import settings as settings_module
     from shopsight import warehouse as wh
 
-    if args.landing:
-        os.environ["SHOPSIGHT_LANDING_DIR"] = str(args.landing.expanduser().resolve())
-    if args.warehouse:
-        os.environ["SHOPSIGHT_WAREHOUSE"] = str(args.warehouse.expanduser().resolve())
-    settings = settings_module.load()
+    settings = settings_module.load_with_overrides(args)
     first, last = args.date_from, args.date_to
     if first > last:
         print(f"shopsight backfill: --from {first} is after --to {last}")

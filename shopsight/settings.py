@@ -6,6 +6,7 @@ here or from the same environment variables, so one `export` moves the whole dep
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,3 +46,25 @@ def load() -> Settings:
         validations_dir=_path("SHOPSIGHT_VALIDATIONS_DIR", warehouse.parent / "validations"),
         dbt_project_dir=REPO_ROOT,
     )
+
+
+def add_location_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--landing`, `--warehouse`, `--wait`: shared by the commands that write the warehouse."""
+    parser.add_argument("--landing", type=Path, help="landing root (default: settings)")
+    parser.add_argument("--warehouse", type=Path, help="warehouse DuckDB file (default: settings)")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to this long for another run to release the warehouse (default 0)",
+    )
+
+
+def load_with_overrides(args: argparse.Namespace) -> Settings:
+    """Settings after `--landing` / `--warehouse`, exported so child processes (dbt) agree."""
+    if args.landing:
+        os.environ["SHOPSIGHT_LANDING_DIR"] = str(args.landing.expanduser().resolve())
+    if args.warehouse:
+        os.environ["SHOPSIGHT_WAREHOUSE"] = str(args.warehouse.expanduser().resolve())
+    return load()
