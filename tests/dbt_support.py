@@ -9,6 +9,7 @@ target and log folders live under the test's tmp folder, so parallel suites neve
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -161,6 +162,31 @@ def read_table(
         raise AssertionError(f"{relation} does not exist or has no columns")
     col_list = ", ".join(f'"{c}"' for c in cols)
     return con.execute(f"select {col_list} from {relation} order by {col_list}").fetchall()
+
+
+def differences(
+    a: list[tuple[Any, ...]], b: list[tuple[Any, ...]], *, rel_tol: float = 1e-9
+) -> list[str]:
+    """Rows of two sorted tables that differ, floats compared to `rel_tol` (1e-12 absolute).
+
+    Exact equality is wrong for doubles: DuckDB sums floats in parallel in no fixed order, so
+    an aggregate such as a chi-square statistic can differ in its last bits between two builds
+    of the same data. Everything else (keys, counts, money as DECIMAL, dates) must be equal.
+    """
+    if len(a) != len(b):
+        only_a, only_b = len(set(a) - set(b)), len(set(b) - set(a))
+        return [f"{len(a)} rows vs {len(b)} ({only_a} only in the first, {only_b} in the second)"]
+    found = []
+    for row_a, row_b in zip(a, b, strict=True):
+        for x, y in zip(row_a, row_b, strict=True):
+            if isinstance(x, float) and isinstance(y, float):
+                same = math.isclose(x, y, rel_tol=rel_tol, abs_tol=1e-12) or (x != x and y != y)
+            else:
+                same = x == y
+            if not same:
+                found.append(f"{row_a} != {row_b}")
+                break
+    return found
 
 
 def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
