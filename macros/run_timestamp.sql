@@ -5,5 +5,9 @@
     zone-less timestamp is enough, and it is the one type name every engine shares.
 #}
 {% macro run_timestamp() -%}
+    {{ return(adapter.dispatch('run_timestamp', 'shopsight')()) }}
+{%- endmacro %}
+
+{% macro default__run_timestamp() -%}
     cast('{{ run_started_at }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,24 @@ import duckdb
 # Sessions run in UTC so that nothing depends on the machine's zone (docs/architecture.md, Time).
 SESSION_SETUP = "SET TimeZone = 'UTC'"
 
+# DuckDB's own default is 80% of RAM per process; the pipeline, dbt and the dashboard each open
+# the warehouse, so every connection gets a bounded buffer pool and spills to disk beyond it
+# (`<database>.tmp` beside the file). dbt's profile reads the same variable.
+MEMORY_LIMIT_ENV = "SHOPSIGHT_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "4GB"
+_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def memory_limit() -> str:
+    """The DuckDB `memory_limit` for Shopsight's connections (`SHOPSIGHT_DUCKDB_MEMORY_LIMIT`)."""
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    if not _SIZE.fullmatch(value):
+        raise ValueError(
+            f"{MEMORY_LIMIT_ENV}={value!r} is not a size DuckDB understands; write e.g. 4GB or "
+            "512MB"
+        )
+    return value
+
 
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection to `path` with Shopsight's session settings.
@@ -31,8 +50,10 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    limit = memory_limit()  # validated before the file is opened
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute(SESSION_SETUP)
+    con.execute(f"SET memory_limit = '{limit}'")
     return con
 
 

@@ -1,11 +1,12 @@
-"""One dbt project, two engines: every mart built on local Spark equals the DuckDB build.
+"""One dbt project, two engines: `shopsight run --engine spark` publishes the marts DuckDB does.
 
-The same simulated deliveries are ingested by the real runner into DuckDB (which also builds and
-publishes the marts there), exported to the Parquet lake, and built again by `dbt build
---target spark` (dbt-spark's `session` method: a local Spark inside the dbt process). Spark's
-marts come back through the serving extract it writes as Parquet, the path the dashboard's data
-takes when Spark builds the marts, and each is compared row by row with the published DuckDB
-mart, matched on the grain its uniqueness test declares.
+The same simulated deliveries go through two real pipeline runs from an empty warehouse: the
+default one (dbt on DuckDB) and `shopsight run --engine spark` as a user starts it (ingestion
+and the gates into DuckDB as always, the raw layer exported to the Parquet lake, one `dbt build
+--target spark` with its data tests on local Spark through dbt-spark's `session` method, Spark's
+marts loaded back from the serving extract it writes, then the unchanged publish step). Each
+mart of the two published serving files is compared row by row, matched on the grain its
+uniqueness test declares.
 
 Tolerances (shopsight.spark.parity):
 - money (decimals) to the cent; every other exact type (strings, dates, instants, integers,
@@ -15,28 +16,25 @@ Tolerances (shopsight.spark.parity):
   (DuckDB `quantile_cont`, Spark `percentile`) over the same doubles, so the only difference
   the interpolation can make is floating-point rounding, far below 1e-9.
 - `built_at` is left out: it is the build's own start time, different in any two builds.
-
-dbt's data and unit tests are left out of the Spark build here: the DuckDB run has just run
-them on the same data, and on Spark each costs a query (~0.5 s each, minutes in all). What this
-test guards is that the models compute the same numbers on both engines.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from shopsight.settings import REPO_ROOT, Settings
-from shopsight.spark.build import SparkBuild, build_on_spark
+from orchestration.assets.dbt import dbt_project, ensure_manifest
+from shopsight import contract
+from shopsight.settings import Settings
 from shopsight.spark.parity import Tolerances, compare_builds, mart_keys
-from shopsight.spark.paths import SparkPaths
-from shopsight.spark.pipeline import import_spark_marts
-from shopsight.spark.serving import built_marts, load_marts, read_mart_sql
+from shopsight.spark.paths import spark_paths
 from tests.conftest import make_settings
 
 SIM_START = date(2015, 10, 1)
@@ -46,27 +44,9 @@ SIM_SEED = 7
 
 BUILD_METADATA = frozenset({"built_at"})
 TOLERANCES = Tolerances(money=0.005, rate=1e-9, percentile=1e-9)
-SPARK_ARGS = ("--exclude", "resource_type:test", "resource_type:unit_test")
+SHOPSIGHT = str(Path(sys.executable).with_name("shopsight"))
 
-
-def _portability_edits_applied() -> bool:
-    """The model-side edits of docs/spark.md (lake hooks, `incremental_by_day`) are in place.
-
-    They belong to the dbt project's owner and land with it; until they do, the Spark build
-    cannot pass (dbt-spark refuses delete+insert, and no hook registers the raw sources), and
-    this module says so instead of failing for a known reason.
-    """
-    project = (REPO_ROOT / "dbt_project.yml").read_text()
-    return (
-        "register_lake_sources" in project
-        and (REPO_ROOT / "macros" / "cross_db" / "incremental_by_day.sql").exists()
-    )
-
-
-pytestmark = pytest.mark.skipif(
-    not _portability_edits_applied(),
-    reason="the dbt project lacks the Spark portability edits (docs/spark.md, rules 1-7)",
-)
+pytestmark = pytest.mark.timeout(1500)
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +64,30 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def spark_build(duckdb_build: Settings) -> Iterator[SparkBuild]:
-    root = duckdb_build.warehouse.parent
-    paths = SparkPaths(spark_dir=root / "spark", lake=root / "lake")
-    build = build_on_spark(
-        duckdb_build, dbt_args=SPARK_ARGS, progress=lambda line: None, paths=paths
+def spark_run(duckdb_build: Settings) -> tuple[Settings, str]:
+    """`shopsight run --engine spark` on the same landing zone, into an empty warehouse."""
+    settings = make_settings(duckdb_build.warehouse.parent / "on_spark", duckdb_build.landing_dir)
+    env = {
+        **os.environ,
+        "SHOPSIGHT_SERVING": str(settings.serving),
+        "SHOPSIGHT_VALIDATIONS_DIR": str(settings.validations_dir),
+    }
+    for name in ("SHOPSIGHT_LAKE_DIR", "SHOPSIGHT_SPARK_DIR", "SHOPSIGHT_ENGINE"):
+        env.pop(name, None)  # the defaults: beside the warehouse, engine from the flag
+    command = [SHOPSIGHT, "run", "--engine", "spark", "--landing", str(settings.landing_dir)]
+    done = subprocess.run(
+        [*command, "--warehouse", str(settings.warehouse)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
-    assert build.success, f"dbt build --target spark failed:\n{build.output_tail[-6000:]}"
-    yield build
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"shopsight run --engine spark failed:\n{output[-6000:]}"
+    return settings, output
 
 
-def _duckdb_marts(serving: Path) -> set[str]:
+def _marts(serving: Path) -> set[str]:
     with duckdb.connect(str(serving), read_only=True) as con:
         return {
             r[0]
@@ -104,32 +97,59 @@ def _duckdb_marts(serving: Path) -> set[str]:
         }
 
 
-def test_every_mart_builds_on_spark(duckdb_build: Settings, spark_build: SparkBuild) -> None:
-    assert not spark_build.failures
-    on_spark = set(built_marts(spark_build.nodes))
-    on_duckdb = _duckdb_marts(duckdb_build.serving)
+def test_the_spark_run_publishes_every_mart(
+    duckdb_build: Settings, spark_run: tuple[Settings, str]
+) -> None:
+    settings, output = spark_run
+    on_duckdb, on_spark = _marts(duckdb_build.serving), _marts(settings.serving)
     assert on_duckdb, "the DuckDB build published no marts"
     assert on_spark == on_duckdb
-    kpis = {m for m in on_spark if m.startswith("kpi_")}
-    assert "kpi_experiment_results" in kpis, "the statistics model must run on Spark too"
-    # The lake held every raw row the warehouse had.
-    assert spark_build.lake is not None
+    assert "kpi_experiment_results" in on_spark, "the statistics model must run on Spark too"
+    assert "[spark] exported" in output, output[-3000:]
+    # dbt ran on Spark only: the Spark run's warehouse never held a staging model.
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata")}
+    assert "staging" not in schemas and "intermediate" not in schemas, schemas
+
+
+def test_the_lake_holds_every_raw_row(
+    duckdb_build: Settings, spark_run: tuple[Settings, str]
+) -> None:
+    settings, _ = spark_run
+    lake = spark_paths(settings.warehouse).lake
+    manifest = json.loads((lake / "raw" / "_manifest.json").read_text())
     with duckdb.connect(str(duckdb_build.warehouse), read_only=True) as con:
-        for e in spark_build.lake.entities:
-            count = con.execute(f"select count(*) from raw.{e.entity}").fetchone()[0]  # type: ignore[index]
-            assert e.rows == count, e.entity
+        exported = {e["entity"]: e["rows"] for e in manifest["entities"]}
+        assert set(exported) == {e.name for e in contract.ENTITIES}
+        for entity, rows in exported.items():
+            count = con.execute(f"select count(*) from raw.{entity}").fetchone()[0]  # type: ignore[index]
+            assert rows == count, entity
+
+
+def test_dbt_tests_pass_on_spark(spark_run: tuple[Settings, str]) -> None:
+    """The run's gates include dbt's data tests, executed by Spark; all of them passed."""
+    settings, _ = spark_run
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select passed, count(*) from ops.check_results "
+            "where check_name like 'dbt:%' group by 1"
+        ).fetchall()
+    counts = dict(rows)
+    assert counts.get(True, 0) >= 100, counts
+    assert not counts.get(False), counts
 
 
 def test_marts_match_the_duckdb_build_row_by_row(
-    duckdb_build: Settings, spark_build: SparkBuild
+    duckdb_build: Settings, spark_run: tuple[Settings, str]
 ) -> None:
-    keys = mart_keys(spark_build.paths.dbt_target_dir / "manifest.json")
-    extract = spark_build.paths.serving_extract
+    settings, _ = spark_run
+    keys = mart_keys(ensure_manifest(dbt_project()))
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"attach '{duckdb_build.serving}' as duck (read_only)")
+        con.execute(f"attach '{settings.serving}' as spark (read_only)")
         left = {m: f"duck.marts.{m}" for m in keys}
-        right = {m: read_mart_sql(extract, m) for m in keys}
+        right = {m: f"spark.marts.{m}" for m in keys}
         diffs = compare_builds(left, right, keys, con, TOLERANCES, ignore=BUILD_METADATA)
     report = "\n".join(d.describe() for d in diffs if not d.ok)
     assert not report, f"Spark's marts differ from DuckDB's:\n{report}"
@@ -140,47 +160,16 @@ def test_marts_match_the_duckdb_build_row_by_row(
     assert keyed, "no KPI mart was matched on a declared grain"
 
 
-def test_the_serving_extract_loads_into_duckdb_with_instants(
-    spark_build: SparkBuild, tmp_path: Path
-) -> None:
-    marts = built_marts(spark_build.nodes)
-    with duckdb.connect(str(tmp_path / "serving.duckdb")) as con:
-        rows = load_marts(con, spark_build.paths.serving_extract, marts)
-        assert set(rows) == set(marts)
+def test_instants_survive_the_round_trip(spark_run: tuple[Settings, str]) -> None:
+    settings, _ = spark_run
+    with duckdb.connect(str(settings.serving), read_only=True) as con:
         types = dict(
             con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = 'marts' and table_name = 'fct_orders'"
             ).fetchall()
         )
+        rows = con.execute("select count(*) from marts.fct_orders").fetchone()[0]  # type: ignore[index]
     assert types["order_ts"] == "TIMESTAMP WITH TIME ZONE"
     assert types["order_date"] == "DATE"
-    assert rows["fct_orders"] > 0
-
-
-def test_the_build_reports_stage_timings(spark_build: SparkBuild) -> None:
-    stages = spark_build.stages
-    for stage in ("lake_export", "dbt_build", "dbt_hooks", "dbt_models", "total"):
-        assert stages[stage] > 0, stage
-    assert stages["total"] >= stages["dbt_build"] >= stages["dbt_models"]
-    assert spark_build.counts.get("model", 0) >= len(built_marts(spark_build.nodes))
-
-
-def test_a_spark_run_hands_its_marts_to_the_publish_step(
-    duckdb_build: Settings, spark_build: SparkBuild, tmp_path: Path
-) -> None:
-    """`shopsight run --engine spark` loads the extract into the warehouse's marts schema,
-    from where the unchanged publish step copies it into the serving file."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(duckdb_build.warehouse, warehouse)
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("drop table marts.fct_orders")
-    rows = import_spark_marts(warehouse, spark_build.paths, spark_build.paths.dbt_target_dir)
-    assert set(rows) == set(built_marts(spark_build.nodes))
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert (
-            con.execute("select count(*) from marts.fct_orders").fetchone()[0]
-            == rows[  # type: ignore[index]
-                "fct_orders"
-            ]
-        )
+    assert rows > 0

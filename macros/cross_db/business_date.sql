@@ -14,7 +14,3 @@
 {% macro duckdb__business_date(column, tz) -%}
     cast(timezone('{{ tz }}', {{ column }}) as date)
 {%- endmacro %}
-
-{% macro spark__business_date(column, tz) -%}
-    to_date(from_utc_timestamp({{ column }}, '{{ tz }}'))
-{%- endmacro %}

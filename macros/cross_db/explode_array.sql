@@ -12,11 +12,3 @@
         unnest({{ array_column }}) as {{ alias }}
     from {{ relation }}
 {%- endmacro %}
-
-{% macro spark__explode_array(relation, id_columns, array_column, alias) -%}
-    select
-        {{ id_columns | join(', ') }},
-        exploded.{{ alias }}
-    from {{ relation }}
-    lateral view explode({{ array_column }}) exploded as {{ alias }}
-{%- endmacro %}

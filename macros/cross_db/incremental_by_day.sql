@@ -1,9 +1,10 @@
 {#
-    The config that makes a model incremental by day: each run replaces whole days (those its
-    new rows fall in) and leaves the others as they are. On DuckDB that is `delete+insert` on
-    the date key; Spark's version (partition overwrite) is in spark.sql.
-
-        {{ config(materialized='incremental', **incremental_by_day('event_date')) }}
+    The config of a model rebuilt incrementally by whole days (`date_column`): the days that
+    `incremental_window` selects replace the same days of the table, whatever rows they held.
+    DuckDB does it with delete+insert on the date key; Spark's Parquet tables have no DELETE,
+    so there the table is partitioned by the date and the days are overwritten as partitions
+    (macros/cross_db/spark.sql). Use: `config(materialized='incremental',
+    **incremental_by_day('order_date'))`.
 #}
 {% macro incremental_by_day(date_column) -%}
     {{ return(adapter.dispatch('incremental_by_day', 'shopsight')(date_column)) }}

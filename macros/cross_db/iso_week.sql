@@ -10,19 +10,10 @@
     cast(extract(week from {{ date_column }}) as integer)
 {%- endmacro %}
 
-{% macro spark__iso_week(date_column) -%}
-    weekofyear({{ date_column }})
-{%- endmacro %}
-
 {% macro iso_year(date_column) -%}
     {{ return(adapter.dispatch('iso_year', 'shopsight')(date_column)) }}
 {%- endmacro %}
 
 {% macro default__iso_year(date_column) -%}
     cast(extract(isoyear from {{ date_column }}) as integer)
-{%- endmacro %}
-
-{% macro spark__iso_year(date_column) -%}
-    {#- The ISO year is the calendar year of the week's Thursday. -#}
-    year(date_add(date_trunc('week', {{ date_column }}), 3))
 {%- endmacro %}

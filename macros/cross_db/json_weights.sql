@@ -21,13 +21,3 @@
         from {{ relation }}
     ) as json_keys_exploded
 {%- endmacro %}
-
-{% macro spark__json_weights(relation, id_columns, json_column, key_alias, value_alias) -%}
-    select
-        {{ id_columns | join(', ') }},
-        entries.{{ key_alias }},
-        entries.{{ value_alias }}
-    from {{ relation }}
-    lateral view explode(from_json({{ json_column }}, 'map<string,double>'))
-        entries as {{ key_alias }}, {{ value_alias }}
-{%- endmacro %}

@@ -13,7 +13,3 @@
 {% macro duckdb__minutes_between(start_ts, end_ts) -%}
     (epoch_us({{ end_ts }}) - epoch_us({{ start_ts }})) / 6.0e7
 {%- endmacro %}
-
-{% macro spark__minutes_between(start_ts, end_ts) -%}
-    (unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 6.0e7
-{%- endmacro %}

@@ -13,7 +13,3 @@
 {% macro duckdb__percentile_cont(column, fraction) -%}
     quantile_cont({{ column }}, {{ fraction }})
 {%- endmacro %}
-
-{% macro spark__percentile_cont(column, fraction) -%}
-    percentile({{ column }}, {{ fraction }})
-{%- endmacro %}

@@ -225,3 +225,59 @@
 {% macro spark__run_timestamp() -%}
     cast('{{ run_started_at }}' as timestamp)
 {%- endmacro %}
+
+
+{#- ---------------------------------------------------------------------------------------- -#}
+{#- Shopsight's cross-database macros (dispatchers in the other files of this folder)  -#}
+{#- ---------------------------------------------------------------------------------------- -#}
+
+{# business_date.sql: see the dispatching macro there. #}
+{% macro spark__business_date(column, tz) -%}
+    to_date(from_utc_timestamp({{ column }}, '{{ tz }}'))
+{%- endmacro %}
+
+{# explode_array.sql: see the dispatching macro there. #}
+{% macro spark__explode_array(relation, id_columns, array_column, alias) -%}
+    select
+        {{ id_columns | join(', ') }},
+        exploded.{{ alias }}
+    from {{ relation }}
+    lateral view explode({{ array_column }}) exploded as {{ alias }}
+{%- endmacro %}
+
+{# iso_week.sql: see the dispatching macro there. #}
+{% macro spark__iso_week(date_column) -%}
+    weekofyear({{ date_column }})
+{%- endmacro %}
+
+{# iso_week.sql: see the dispatching macro there. #}
+{% macro spark__iso_year(date_column) -%}
+    {#- The ISO year is the calendar year of the week's Thursday. -#}
+    year(date_add(date_trunc('week', {{ date_column }}), 3))
+{%- endmacro %}
+
+{# json_weights.sql: see the dispatching macro there. #}
+{% macro spark__json_weights(relation, id_columns, json_column, key_alias, value_alias) -%}
+    select
+        {{ id_columns | join(', ') }},
+        entries.{{ key_alias }},
+        entries.{{ value_alias }}
+    from {{ relation }}
+    lateral view explode(from_json({{ json_column }}, 'map<string,double>'))
+        entries as {{ key_alias }}, {{ value_alias }}
+{%- endmacro %}
+
+{# minutes_between.sql: see the dispatching macro there. #}
+{% macro spark__minutes_between(start_ts, end_ts) -%}
+    (unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 6.0e7
+{%- endmacro %}
+
+{# percentile_cont.sql: see the dispatching macro there. #}
+{% macro spark__percentile_cont(column, fraction) -%}
+    percentile({{ column }}, {{ fraction }})
+{%- endmacro %}
+
+{# type_double.sql: see the dispatching macro there. #}
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}

@@ -13,7 +13,3 @@
 {% macro duckdb__type_double() -%}
     double
 {%- endmacro %}
-
-{% macro spark__type_double() -%}
-    double
-{%- endmacro %}

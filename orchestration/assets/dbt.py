@@ -41,6 +41,7 @@ from orchestration.checks.recording import record
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.resources import Reporter, ShopsightPaths
 from shopsight.settings import REPO_ROOT
+from shopsight.spark.pipeline import engine_from_env, import_spark_marts, prepare_spark_dbt
 
 DBT_PROJECT_DIR = REPO_ROOT
 # dbt's own sources of truth: a change to any of them makes the manifest stale.
@@ -211,6 +212,10 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             window = _window_vars(paths, context.run_id)
             if window:
                 args += ["--vars", json.dumps(window)]
+        spark = None
+        if engine_from_env() == "spark":  # SHOPSIGHT_ENGINE, docs/spark.md
+            extra, spark = prepare_spark_dbt(paths.warehouse_path, progress=reporter.progress)
+            args += extra
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         tally = _Tally()
         # dagster-dbt echoes every dbt log line to stdout; `shopsight run` prints one line per
@@ -244,6 +249,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             seconds=time.perf_counter() - started,
         )
         reporter.flush("dbt")
+        if spark is not None and invocation.is_successful():
+            # Spark's marts come back through its serving extract; publish copies them on.
+            import_spark_marts(paths.warehouse_path, spark, invocation.target_path)
         if not invocation.is_successful():
             problems = dbt_failures(invocation.target_path) or [f"see {log_path}"]
             raise Failure(

@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--engine",
         choices=("duckdb", "spark"),
         default="duckdb",
-        help="duckdb (default): the pipeline as shipped; spark: also build the same dbt "
-        "project on Spark (local mode) from the pipeline's raw layer and report its stages",
+        help="where the pipeline's dbt stage builds the marts: duckdb (default) or spark "
+        "(local mode, as `shopsight run --engine spark`); the stage table is the same",
     )
     parser.add_argument("--start", type=date.fromisoformat, default=date(2015, 1, 1))
     parser.add_argument("--seed", type=int, default=7)

@@ -20,10 +20,9 @@ from shopsight.bench import report as report_mod
 from shopsight.bench.measure import StageResult, Timer
 from shopsight.bench.report import BenchReport, Ratio
 from shopsight.settings import DATA_DIR, REPO_ROOT, Settings
+from shopsight.spark.pipeline import ENGINE_ENV
+from shopsight.warehouse import MEMORY_LIMIT_ENV
 
-# Environment variable the pipeline's DuckDB connections (and dbt's profile) read their
-# memory_limit from.
-MEMORY_LIMIT_ENV = "SHOPSIGHT_DUCKDB_MEMORY_LIMIT"
 # The raw entities the pandas peer reads (for its rows/s).
 PEER_ENTITIES = ("orders", "sessions", "content_events", "identity_links", "brands", "experiments")
 
@@ -112,14 +111,14 @@ def run_bench(opts: BenchOptions, progress: Any = print) -> tuple[BenchReport, P
 
     landing = workdir / "main" / "landing"
     settings = _settings(workdir / "main", landing)
+    # `--engine spark`: every pipeline run of the bench (the main one and the incremental ones)
+    # builds dbt on local Spark, exactly as `shopsight run --engine spark` does, so the stage
+    # table has the same rows for both engines and two reports compare line by line.
+    os.environ[ENGINE_ENV] = opts.engine
     sim = stages.simulate(timer, landing, opts.start, opts.days, opts.scale, opts.seed)
     _, pipeline_results = stages.pipeline(timer, settings)
     report.sections["pipeline"] = [sim, *pipeline_results]
     report_mod.write_json(report, out)
-    if opts.engine == "spark":
-        spark = section("spark engine", lambda: _spark(timer, settings))
-        if spark:
-            report.sections["spark engine"] = spark
 
     baselines: list[StageResult] = []
     report.sections["baselines"] = baselines
@@ -176,26 +175,6 @@ def run_bench(opts: BenchOptions, progress: Any = print) -> tuple[BenchReport, P
         shutil.rmtree(workdir, ignore_errors=True)
     progress(report_mod.render(report))
     return report, report_mod.write_json(report, out)
-
-
-def _spark(timer: Timer, settings: Settings) -> list[StageResult]:
-    """The same dbt project built on Spark (local mode) from the pipeline's raw layer: export
-    to the Parquet lake, then one `dbt build --target spark` in a child process (its JVM
-    counts in the peak RSS)."""
-    from shopsight.spark.build import SparkBuildError, build_on_spark
-
-    with timer.stage("spark build total") as total:
-        build = build_on_spark(settings, progress=lambda _: None)
-    if not build.success:
-        raise SparkBuildError("the Spark build failed; last output:\n" + build.output_tail[-4000:])
-    rows = build.lake.rows if build.lake is not None else None
-    total.rows = rows
-    parts = [
-        StageResult(name=f"spark: {name}", seconds=seconds, rows=rows)
-        for name, seconds in build.stages.items()
-        if name != "total"
-    ]
-    return [*parts, total]
 
 
 def _lower_bound(
@@ -303,17 +282,7 @@ def targets(
             + ("" if fixed is not None else ", NOT measured: skipped")
             + ") / (lower-bound load + marts seconds)",
         )
-    spark = _seconds(report, "spark engine", "spark build total")
     dbt = _seconds(report, "pipeline", "dbt build")
-    if spark is not None and dbt:
-        add(
-            "Spark build / DuckDB dbt build",
-            spark / dbt,
-            "(information)",
-            None,
-            "lake export + dbt build on Spark (local mode, JVM start included) / dbt build on "
-            "DuckDB",
-        )
     lb_marts = _seconds(report, "baselines", "lower bound: marts")
     if dbt is not None and lb_marts:
         add(

@@ -1,31 +1,9 @@
 with
 
-source as (
-
-    select * from {{ source('reference', 'creators') }}
-
-),
-
-latest_delivery as (
-
-    -- Every delivery is a full snapshot, so only the newest delivery date counts.
-    select max(_dt) as snapshot_dt
-    from source
-
-),
-
 latest_snapshot as (
 
-    -- Within the snapshot a key should appear once; if two files repeat it, the later row wins.
-    select
-        source.*,
-        row_number() over (
-            partition by source.creator_id
-            order by source._row_number desc, source._source_file desc
-        ) as row_rank
-    from source
-    inner join latest_delivery
-        on source._dt = latest_delivery.snapshot_dt
+    -- The newest full snapshot, one row per creator_id (macros/latest_snapshot.sql).
+    {{ latest_snapshot(source('reference', 'creators'), 'creator_id') }}
 
 ),
 
@@ -42,7 +20,6 @@ renamed as (
         kind
 
     from latest_snapshot
-    where row_rank = 1
 
 )
 
