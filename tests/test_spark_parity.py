@@ -108,7 +108,8 @@ def test_the_spark_run_publishes_every_mart(
     assert "[spark] exported" in output, output[-3000:]
     # dbt ran on Spark only: the Spark run's warehouse never held a staging model.
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata")}
+        found = con.execute("select schema_name from information_schema.schemata").fetchall()
+        schemas = {r[0] for r in found}
     assert "staging" not in schemas and "intermediate" not in schemas, schemas
 
 

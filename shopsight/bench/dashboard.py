@@ -93,9 +93,20 @@ def pages_of_functions() -> dict[str, list[str]]:
     return out
 
 
+def _quiet_streamlit() -> None:
+    """Outside a Streamlit server every cached query warns "No runtime found". Streamlit gives
+    each of its loggers its own level when it creates it, so the parent's level is not enough:
+    silence each one that exists once the app's modules are imported."""
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def query_functions() -> dict[str, Callable[..., Any]]:
     """Every public query function of `apps.queries`, undecorated."""
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    import streamlit  # noqa: F401  (creates Streamlit's loggers, to be silenced first)
+
+    _quiet_streamlit()
     from apps import queries
 
     out: dict[str, Callable[..., Any]] = {}
