@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.runner import run_pipeline
+    from orchestration.runner import LandingZoneMissingError, run_pipeline
     from shopsight.warehouse import WarehouseBusyError
 
     settings = settings_module.load_with_overrides(args)
@@ -29,4 +29,7 @@ def run(args: argparse.Namespace) -> int:
     except WarehouseBusyError as exc:
         print(f"shopsight run: {exc}")
         return 3
+    except LandingZoneMissingError as exc:
+        print(f"shopsight run: {exc}")
+        return 2
     return 0 if summary.success else 1
