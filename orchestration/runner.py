@@ -97,7 +97,7 @@ def run_pipeline(
         try:
             summary = _execute(settings, run_id, full_refresh=full_refresh, progress=progress)
         except BaseException as exc:  # record the crash, then let it propagate
-            _finish(settings.warehouse, RunSummary(run_id, False, message=f"crashed: {exc!r}"))
+            _finish(settings.warehouse, RunSummary(run_id, False, message=_crash_text(exc)))
             raise
         summary.stage_seconds["total"] = time.perf_counter() - started
         _finish(settings.warehouse, summary)
@@ -167,6 +167,13 @@ def _execute(
     for stage in ("ingest", "checks", "dbt", "publish"):
         reporter.flush(stage)
     return summary
+
+
+def _crash_text(exc: BaseException) -> str:
+    """`crashed: <type>: <message>`: the type says what broke, and `str()` of an OSError names
+    the file (its `repr()` does not)."""
+    text = str(exc).strip()
+    return f"crashed: {type(exc).__name__}" + (f": {text}" if text else "")
 
 
 def _summarise(run_id: str, result: Any, reporter: Any) -> RunSummary:
