@@ -455,6 +455,18 @@ def test_delivery_folder_symlinked_out_of_the_landing_zone_is_refused(template: 
         assert "link" in judged["error"].lower()
 
 
+def test_entity_folder_symlinked_out_of_the_landing_zone_is_refused(template: Path) -> None:
+    """A link one level up would make every delivery of the entity read from outside."""
+    with case(template) as c:
+        real = folder(c.landing, "brands", D1).parent
+        moved = c.outside / "brands"
+        shutil.move(real, moved)
+        real.symlink_to(moved, target_is_directory=True)
+        judged = load_and_judge(c, "brands")
+        assert judged["status"] == "failed"
+        assert "entity folder is a symbolic link" in judged["error"]
+
+
 def test_file_name_that_is_not_utf8_fails_only_its_delivery(template: Path) -> None:
     with case(template) as c:
         first = c.file("skus")

@@ -6,10 +6,11 @@ allows any name: `.x.csv` and `_x.csv` are data too). Other names starting with 
 bookkeeping of the writer (like `_SUCCESS` itself) and are not data. Any other file is a
 contract breach that fails the delivery, so nothing in a delivery is silently skipped.
 
-Symbolic links are never followed: a delivery folder that is a link, or one holding a link, is
-refused (the link could point anywhere, out of the landing zone included), and so is a delivery
-holding a file whose name is not UTF-8 (it cannot be recorded or named in a message). A refused
-delivery fails with the reasons; none of its files is opened.
+Symbolic links are never followed: a delivery folder that is a link (or sits in a source or
+entity folder that is one), or that holds a link, is refused (the link could point anywhere,
+out of the landing zone included), and so is a delivery holding a file whose name is not
+UTF-8 (it cannot be recorded or named in a message). A refused delivery fails with the reasons;
+none of its files is opened.
 """
 
 from __future__ import annotations
@@ -67,8 +68,12 @@ def read_delivery(entity: contract.Entity, folder: Path) -> Delivery | None:
     files: list[Path] = []
     stray: list[Path] = []
     refused: list[str] = []
+    # The dt= folder, or its entity or source folder (a link there would make every delivery
+    # below it read from wherever it points): not even listed, the target is never opened.
+    for level, path in (("source", folder.parent.parent), ("entity", folder.parent)):
+        if path.is_symlink():
+            refused.append(f"the {level} folder is a symbolic link (to {_link_target(path)})")
     if folder.is_symlink():
-        # Not even listed: the link's target is never opened.
         refused.append(f"the delivery folder is a symbolic link (to {_link_target(folder)})")
     for path in [] if refused else sorted(folder.iterdir()):
         problem = _refusal(path)
