@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.runner import run_pipeline
+    from orchestration.runner import LandingZoneMissingError, run_pipeline
     from shopsight.warehouse import WarehouseBusyError
 
     if args.engine:
@@ -40,4 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except WarehouseBusyError as exc:
         print(f"shopsight run: {exc}")
         return 3
+    except LandingZoneMissingError as exc:
+        print(f"shopsight run: {exc}")
+        return 2
     return 0 if summary.success else 1

@@ -23,6 +23,11 @@ from shopsight.ingest.schema import ensure_schema
 from shopsight.settings import Settings
 
 
+class LandingZoneMissingError(RuntimeError):
+    """The configured landing zone is not there: a typo or an unmounted volume, not "no data".
+    Running anyway would rebuild and re-publish the old data as if all were well."""
+
+
 @dataclass
 class RunSummary:
     """What a run did: the CLI prints it, tests and the benchmark read it."""
@@ -67,15 +72,15 @@ def run_pipeline(
     """Ingest what is new, gate it, dbt build, publish: one Dagster run, in this process.
 
     Raises `shopsight.warehouse.WarehouseBusyError` if another run holds the warehouse lock
-    for longer than `wait_seconds`.
+    for longer than `wait_seconds`, and `LandingZoneMissingError` (before changing anything)
+    if the landing zone does not exist. Any other exception is recorded in `ops.runs` (the run
+    is marked failed with the error) and raised again.
     """
-    from dagster import DagsterInstance
-
-    from orchestration.build import build_definitions
-    from orchestration.jobs import RUN_JOB_NAME
-    from orchestration.partitions import FULL_REFRESH_TAG, range_tags
-    from orchestration.resources import Reporter
-
+    if not settings.landing_dir.is_dir():
+        raise LandingZoneMissingError(
+            f"the landing zone {settings.landing_dir} does not exist; check "
+            "SHOPSIGHT_LANDING_DIR (nothing was changed)"
+        )
     settings.export()
     run_id = str(uuid.uuid4())
     started = time.perf_counter()
@@ -86,56 +91,14 @@ def run_pipeline(
                 "insert into ops.runs values (?, ?, null, 'running', null)",
                 [run_id, datetime.now(UTC)],
             )
-            found = discover(settings.landing_dir)
-            todo = pending(con, found, full_refresh=full_refresh)
-        for odd in unknown_folders(settings.landing_dir):
-            progress(f"[ingest] ignoring {odd}: not a contract entity or dt= folder")
-
-        reporter = Reporter(progress=progress)
-        defs = build_definitions(settings, reporter)
-        job = defs.resolve_job_def(RUN_JOB_NAME)
-        graph = defs.resolve_asset_graph()
-        tags: dict[str, str] = {}
-        if full_refresh:
-            tags[FULL_REFRESH_TAG] = "true"
-        if todo:
-            first = min(d.dt for d in todo).isoformat()
-            last = max(d.dt for d in todo).isoformat()
-            tags.update(range_tags(first, last))
-            selection = list(graph.get_all_asset_keys())
-        else:
-            progress("[ingest] nothing new or re-delivered in the landing zone")
-            selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "raw"]
-
-        days = (max(d.dt for d in todo) - min(d.dt for d in todo)).days + 1 if todo else 0
-        if days > MAX_RECORDED_PARTITIONS:
-            progress(
-                f"[run] {days} delivery dates: a backfill, run on an in-memory Dagster instance "
-                f"(history in ops.*; runs of up to {MAX_RECORDED_PARTITIONS} dates are kept in "
-                f"{dagster_home(settings)})"
-            )
-            instance_cm = DagsterInstance.ephemeral()
-        else:
-            home = dagster_home(settings)
-            home.mkdir(parents=True, exist_ok=True)
-            instance_cm = DagsterInstance.from_config(str(home))
+        # From here on the run has a row saying `running`: whatever goes wrong (a landing zone
+        # that cannot be listed, a broken dbt project, a Dagster instance folder that is not a
+        # folder, ...) must turn it into `failed` with the reason, not leave it running forever.
         try:
-            with instance_cm as instance:
-                result = job.execute_in_process(
-                    instance=instance,
-                    run_id=run_id,
-                    tags=tags,
-                    asset_selection=selection,
-                    raise_on_error=False,
-                    # Progress lines come from the reporter; Dagster's console log for trouble.
-                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                )
-                summary = _summarise(run_id, result, reporter)
+            summary = _execute(settings, run_id, full_refresh=full_refresh, progress=progress)
         except BaseException as exc:  # record the crash, then let it propagate
-            _finish(settings.warehouse, RunSummary(run_id, False, message=f"crashed: {exc!r}"))
+            _finish(settings.warehouse, RunSummary(run_id, False, message=_crash_text(exc)))
             raise
-        for stage in ("ingest", "checks", "dbt", "publish"):
-            reporter.flush(stage)
         summary.stage_seconds["total"] = time.perf_counter() - started
         _finish(settings.warehouse, summary)
     if summary.success:
@@ -143,6 +106,74 @@ def run_pipeline(
     else:
         progress(f"[run] {run_id} FAILED: {summary.message}")
     return summary
+
+
+def _execute(
+    settings: Settings, run_id: str, *, full_refresh: bool, progress: Callable[[str], None]
+) -> RunSummary:
+    """Everything of a run after its `ops.runs` row exists: find the work, run the job."""
+    from dagster import DagsterInstance
+
+    from orchestration.build import build_definitions
+    from orchestration.jobs import RUN_JOB_NAME
+    from orchestration.partitions import FULL_REFRESH_TAG, range_tags
+    from orchestration.resources import Reporter
+
+    with wh.connect(settings.warehouse) as con:
+        found = discover(settings.landing_dir)
+        todo = pending(con, found, full_refresh=full_refresh)
+    for odd in unknown_folders(settings.landing_dir):
+        progress(f"[ingest] ignoring {odd}: not a contract entity or dt= folder")
+
+    reporter = Reporter(progress=progress)
+    defs = build_definitions(settings, reporter)
+    job = defs.resolve_job_def(RUN_JOB_NAME)
+    graph = defs.resolve_asset_graph()
+    tags: dict[str, str] = {}
+    if full_refresh:
+        tags[FULL_REFRESH_TAG] = "true"
+    if todo:
+        first = min(d.dt for d in todo).isoformat()
+        last = max(d.dt for d in todo).isoformat()
+        tags.update(range_tags(first, last))
+        selection = list(graph.get_all_asset_keys())
+    else:
+        progress("[ingest] nothing new or re-delivered in the landing zone")
+        selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "raw"]
+
+    days = (max(d.dt for d in todo) - min(d.dt for d in todo)).days + 1 if todo else 0
+    if days > MAX_RECORDED_PARTITIONS:
+        progress(
+            f"[run] {days} delivery dates: a backfill, run on an in-memory Dagster instance "
+            f"(history in ops.*; runs of up to {MAX_RECORDED_PARTITIONS} dates are kept in "
+            f"{dagster_home(settings)})"
+        )
+        instance_cm = DagsterInstance.ephemeral()
+    else:
+        home = dagster_home(settings)
+        home.mkdir(parents=True, exist_ok=True)
+        instance_cm = DagsterInstance.from_config(str(home))
+    with instance_cm as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags=tags,
+            asset_selection=selection,
+            raise_on_error=False,
+            # Progress lines come from the reporter; Dagster's console log for trouble.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        summary = _summarise(run_id, result, reporter)
+    for stage in ("ingest", "checks", "dbt", "publish"):
+        reporter.flush(stage)
+    return summary
+
+
+def _crash_text(exc: BaseException) -> str:
+    """`crashed: <type>: <message>`: the type says what broke, and `str()` of an OSError names
+    the file (its `repr()` does not)."""
+    text = str(exc).strip()
+    return f"crashed: {type(exc).__name__}" + (f": {text}" if text else "")
 
 
 def _summarise(run_id: str, result: Any, reporter: Any) -> RunSummary:

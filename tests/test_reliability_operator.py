@@ -2,6 +2,8 @@
 
 - warehouse deleted, or replaced by an older copy; landing zone missing; a delivery re-sent with
   fewer rows; a delivery dated (or holding events) far in the future;
+- a run that crashes is recorded as failed; a publish removes what an interrupted one left;
+  dbt's incremental window covers the deliveries of runs that never got to dbt;
 - `shopsight doctor` says what is wrong in plain words and exits non-zero when something is;
 - `shopsight backfill --from D --to D` reloads a range and ends exactly where a clean build is.
 
@@ -13,16 +15,22 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.assets.dbt import first_unbuilt_day
+from orchestration.assets.publish import mark_run, publish
+from orchestration.runner import dagster_home, run_pipeline
 from shopsight import contract
 from shopsight import warehouse as wh
 from shopsight.ingest import ingest
+from shopsight.ingest.schema import ensure_schema
 from shopsight.settings import Settings
+from tests.conftest import make_settings
+from tests.landing_factory import write_world
 from tests.reliability_support import (
     REL_DAYS,
     REL_START,
@@ -110,17 +118,109 @@ def test_landing_zone_missing(built: Settings, tmp_path: Path) -> None:
     assert warehouse_state(settings.warehouse) == before
 
 
-@pytest.mark.xfail(
-    reason="known gap: `shopsight run` without a landing zone rebuilds and re-publishes instead "
-    "of refusing (not run: it would be a whole pipeline run)",
-    run=False,
-)
 def test_run_refuses_without_landing_zone(built: Settings, tmp_path: Path) -> None:
     settings = copy_deployment(built, tmp_path / "d", landing=tmp_path / "no-such-landing")
-    before = warehouse_state(settings.warehouse)
+    before, served = warehouse_state(settings.warehouse), serving_state(settings.serving)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        runs = con.execute("select * from ops.runs order by all").fetchall()
     rc, out = run_command(settings, ["run"], tmp_path / "run.log")
-    assert rc == 2 and "does not exist" in out and "nothing was changed" in out
+    assert rc == 2 and "does not exist" in out and "nothing was changed" in out, out
     assert warehouse_state(settings.warehouse) == before
+    assert serving_state(settings.serving) == served  # not re-published
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select * from ops.runs order by all").fetchall() == runs
+
+
+def test_a_run_that_crashes_is_recorded_as_failed(tmp_path: Path) -> None:
+    """A real fault outside any Dagster step: the Dagster instance folder beside the warehouse
+    is a file, so the run raises after its `ops.runs` row was written. The row must say failed,
+    with the error, not `running` forever (which the doctor would report as a killed run)."""
+    settings = make_settings(tmp_path)
+    write_world(settings.landing_dir, date(2015, 3, 1))
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    dagster_home(settings).write_text("not a folder")
+    with pytest.raises(FileExistsError):
+        run_pipeline(settings, progress=lambda line: None)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        runs = con.execute("select status, finished_at, message from ops.runs").fetchall()
+    assert len(runs) == 1, runs
+    status, finished_at, message = runs[0]
+    assert status == "failed" and finished_at is not None, runs
+    assert "FileExistsError" in message and ".dagster" in message, message
+    assert not settings.serving.exists()
+    with wh.writer_lock(settings.warehouse):  # the lock was let go: the next run can start
+        pass
+
+
+def test_publish_removes_leftovers_of_an_interrupted_publish(tmp_path: Path) -> None:
+    """An interrupted publish leaves `.serving.duckdb.<run>.tmp` (and its `.wal`); the next
+    publish removes them, and nothing else beside the serving file."""
+    serving = tmp_path / "serve" / "serving.duckdb"
+    serving.parent.mkdir()
+    half_written = serving.with_name(f".{serving.name}.killed-run.tmp")
+    with duckdb.connect(str(half_written)) as snap:
+        snap.execute("create table t as select 1 as x")
+    wal = serving.with_name(f".{serving.name}.killed-run.tmp.wal")
+    wal.write_bytes(b"\x00" * 64)
+    others = [
+        serving.with_name("notes.tmp"),
+        serving.with_name(f".{serving.name}.keep"),
+        serving.with_name(".other.duckdb.run.tmp"),
+    ]
+    for path in others:
+        path.write_text("not a snapshot")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        ensure_schema(con)
+        con.execute("create schema marts")
+        con.execute("create table marts.kpi_example as select 42 as v")
+        publish(con, serving, "next-run")
+    assert not half_written.exists() and not wal.exists()
+    assert all(path.exists() for path in others)
+    assert sorted(p.name for p in serving.parent.iterdir()) == sorted(
+        [serving.name, *(p.name for p in others)]
+    )
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select v from marts.kpi_example").fetchall() == [(42,)]
+        assert con.execute("select run_id from ops.publish_info").fetchall() == [("next-run",)]
+
+
+def test_dbt_window_covers_deliveries_of_runs_that_never_built(tmp_path: Path) -> None:
+    """Run A loads and succeeds; run B loads an old day, then dies before dbt; run C loads a
+    day far later. C's dbt window must start at B's day, not at C's own first day (whose
+    7-day look-back would never reach B's day again)."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    a_day, b_day, c_day = date(2015, 3, 1), date(2015, 3, 2), date(2015, 3, 20)
+    for day in (a_day, b_day, c_day):
+        write_world(landing, day)
+    with wh.connect(warehouse) as con:
+        ensure_schema(con)
+
+    def start(run_id: str) -> None:
+        with wh.connect(warehouse) as con:
+            con.execute("insert into ops.runs values (?, now(), null, 'running', null)", [run_id])
+
+    start("A")
+    ingest(warehouse, landing, "A", dt_through=a_day)
+    with wh.connect(warehouse) as con:
+        assert first_unbuilt_day(con, "A") == a_day
+        mark_run(con, "A", "succeeded", "published")
+        assert first_unbuilt_day(con, "next") is None  # everything was built
+    start("B")
+    ingest(warehouse, landing, "B", dt_through=b_day)  # ... and B is killed: stays `running`
+    start("C")
+    ingest(warehouse, landing, "C")
+    with wh.connect(warehouse) as con:
+        loaded_by_c = con.execute(
+            "select min(dt) from ops.deliveries where run_id = 'C'"
+        ).fetchone()
+        assert loaded_by_c == (c_day,)
+        assert first_unbuilt_day(con, "C") == b_day
+        # Stopped by a gate instead of killed: the same.
+        mark_run(con, "B", "failed", "not publishing: 1 gate(s) failed")
+        assert first_unbuilt_day(con, "C") == b_day
+        # Once C succeeds, a run after it starts at its own deliveries again.
+        mark_run(con, "C", "succeeded", "published")
+        assert first_unbuilt_day(con, "D") is None
 
 
 def test_delivery_resent_with_fewer_rows_replaces_the_old_one(

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckResult,
@@ -126,14 +127,33 @@ def _layer(props: Mapping[str, Any]) -> str:
 TRANSLATOR = ShopsightDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def first_unbuilt_day(con: duckdb.DuckDBPyConnection, run_id: str) -> date | None:
+    """The earliest delivery date whose raw rows changed since dbt last built them: loaded by
+    this run, or recorded since the last run that succeeded. Runs that were killed, crashed or
+    were stopped by a gate after loading never rebuilt their days; if only this run's
+    deliveries counted, those days would be rebuilt only when they happened to fall within the
+    look-back of a later delivery. A failed delivery counts too: recording it removed the rows
+    an earlier load of that day had left in `raw`. None: nothing changed."""
+    row = con.execute(
+        """
+        select min(dt) from ops.deliveries
+        where run_id = $1
+           or loaded_at > coalesce(
+                (select max(finished_at) from ops.runs
+                 where status = 'succeeded' and run_id <> $1),
+                '-infinity'::timestamptz)
+        """,
+        [run_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _window_vars(paths: ShopsightPaths, run_id: str) -> dict[str, str]:
-    """`min_date` for the incremental models: the earliest delivery this run loaded, minus the
-    late-data look-back (a re-delivered old day can change the days before it)."""
+    """`min_date` for the incremental models: the first day dbt has not built since it changed
+    (`first_unbuilt_day`), minus the late-data look-back (a re-delivered old day can change the
+    days before it)."""
     with paths.reader() as con:
-        row = con.execute(
-            "select min(dt) from ops.deliveries where run_id = ? and status = 'loaded'", [run_id]
-        ).fetchone()
-    first: date | None = row[0] if row else None
+        first = first_unbuilt_day(con, run_id)
     return {"min_date": (first - timedelta(days=LOOKBACK_DAYS)).isoformat()} if first else {}
 
 

@@ -8,6 +8,7 @@ the run passed: Dagster skips it when a blocking check or dbt fails upstream, an
 """
 
 import os
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ from shopsight.ingest.sqltext import ident, in_list, lit
 SERVING_KEY = AssetKey(["serving", "snapshot"])
 OPS_TABLES = ("deliveries", "runs", "check_results")
 SNAPSHOT_ENTITIES = tuple(e.name for e in contract.ENTITIES if e.snapshot)
+# After `.<serving name>.`: `<run id>.tmp`, or its write-ahead log `<run id>.tmp.wal`.
+_TMP_SUFFIX = re.compile(r".\.tmp(\.wal)?$")
 
 
 def failed_gates(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
@@ -60,11 +63,29 @@ def mark_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: 
         )
 
 
+def leftover_snapshots(serving: Path) -> list[Path]:
+    """Temporary snapshot files beside `serving` (`.<name>.<run id>.tmp` and its `.wal`): what
+    an interrupted publish leaves behind. Matched by name, not by glob, since the serving file's
+    own name may hold glob characters."""
+    if not serving.parent.is_dir():
+        return []
+    prefix = f".{serving.name}."
+    return sorted(
+        p
+        for p in serving.parent.iterdir()
+        if p.name.startswith(prefix) and _TMP_SUFFIX.search(p.name[len(prefix) :])
+    )
+
+
 def publish(con: duckdb.DuckDBPyConnection, serving: Path, run_id: str) -> int:
-    """Write the snapshot beside `serving` and rename it over `serving`; returns tables copied."""
+    """Write the snapshot beside `serving` and rename it over `serving`; returns tables copied.
+
+    Removes the temporary files of earlier interrupted publishes first: publishing runs under
+    the writer lock, so no other publish can be writing one of them, and nothing else does.
+    """
     serving.parent.mkdir(parents=True, exist_ok=True)
     tmp = serving.with_name(f".{serving.name}.{run_id}.tmp")
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+    for leftover in leftover_snapshots(serving):
         leftover.unlink(missing_ok=True)
     marts = [
         r[0]

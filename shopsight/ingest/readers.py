@@ -14,9 +14,12 @@ to the landing root), `_row_number` (1-based data row), `_dt` and `_raw` (the ro
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,6 +31,18 @@ from shopsight import contract
 from shopsight.ingest.conversions import typed_from_native, typed_from_text
 from shopsight.ingest.layout import Delivery
 from shopsight.ingest.sqltext import ident, lit, lit_list
+
+# The widest contract entity has 14 columns. A header far wider than that is refused before DuckDB
+# sees the file: DuckDB builds a row that wide (100,000 columns took minutes and gigabytes, a
+# million exhausted memory), and the header is read with a bounded read for the same reason.
+MAX_COLUMNS = 1000
+MAX_HEADER_CHARS = 1 << 20
+
+# Paths made only of these characters reach DuckDB as they are. Any other path (a file name with
+# `*`, `?`, `[`, a backslash, ...) could be read as a glob pattern: DuckDB 2.0 expands those
+# characters in every reader, and bracket-escaping (`[*]`) breaks down after a backslash. Such a
+# file is opened here and passed as `/dev/fd/N`, which names exactly that file.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/._=+,@ -]+")
 
 
 class FileError(Exception):
@@ -53,6 +68,7 @@ class _FileInfo:
     path: Path
     rel: str
     dt: date
+    scan: str  # the path given to DuckDB's readers (and its `filename` column)
 
 
 def staging_ddl(entity: contract.Entity, table: str) -> str:
@@ -84,21 +100,8 @@ def stage(
     """Read every file of `deliveries` into the temp table `table` (replaced if it exists)."""
     con.execute(staging_ddl(entity, table))
     staged = Staged(table=table)
-    infos: list[_FileInfo] = []
-    for d in deliveries:
-        if d.stray_files:
-            names = ", ".join(_rel(p, landing_dir) for p in d.stray_files)
-            staged.failed[d.dt] = (
-                f"{_rel(d.folder, landing_dir)}: unexpected file(s) {names}; "
-                f"{entity.key} delivers only .{entity.format} files"
-            )
-            continue
-        infos += [_FileInfo(p, _rel(p, landing_dir), d.dt) for p in d.files]
-    if not infos:
-        return staged
-    reader: Callable[[duckdb.DuckDBPyConnection, contract.Entity, list[_FileInfo], Staged], None]
-    reader = {"csv": _stage_csv, "jsonl": _stage_jsonl, "parquet": _stage_parquet}[entity.format]
-    reader(con, entity, infos, staged)
+    with ExitStack() as opened:
+        _stage_files(con, entity, deliveries, landing_dir, staged, opened)
     if staged.failed:
         # A delivery fails whole: drop rows its other (readable) files already staged.
         dts = ", ".join(lit(dt.isoformat()) for dt in staged.failed)
@@ -106,11 +109,65 @@ def stage(
     return staged
 
 
+def _stage_files(
+    con: duckdb.DuckDBPyConnection,
+    entity: contract.Entity,
+    deliveries: list[Delivery],
+    landing_dir: Path,
+    staged: Staged,
+    opened: ExitStack,
+) -> None:
+    infos: list[_FileInfo] = []
+    for d in deliveries:
+        if d.refused:
+            staged.failed[d.dt] = f"{_rel(d.folder, landing_dir)}: " + "; ".join(d.refused)
+            continue
+        if d.stray_files:
+            names = ", ".join(_rel(p, landing_dir) for p in d.stray_files)
+            staged.failed[d.dt] = (
+                f"{_rel(d.folder, landing_dir)}: unexpected file(s) {names}; "
+                f"{entity.key} delivers only .{entity.format} files"
+            )
+            continue
+        files: list[_FileInfo] = []
+        for p in d.files:
+            try:
+                scan = _scan_path(p, opened)
+            except OSError as exc:
+                # Replaced by a link (O_NOFOLLOW) or removed since the folder was listed.
+                staged.failed[d.dt] = f"{_rel(p, landing_dir)}: cannot open ({exc.strerror})"
+                break
+            files.append(_FileInfo(p, _rel(p, landing_dir), d.dt, scan))
+        else:
+            infos += files
+    if not infos:
+        return
+    reader: Callable[[duckdb.DuckDBPyConnection, contract.Entity, list[_FileInfo], Staged], None]
+    reader = {"csv": _stage_csv, "jsonl": _stage_jsonl, "parquet": _stage_parquet}[entity.format]
+    reader(con, entity, infos, staged)
+
+
+def _scan_path(path: Path, opened: ExitStack) -> str:
+    """What to give DuckDB to read exactly `path` (see `_PLAIN_PATH`); a descriptor opened here
+    stays open until staging ends. O_NOFOLLOW: a link put in place after the folder was listed
+    is still refused."""
+    text = str(path)
+    if _PLAIN_PATH.fullmatch(text):
+        return text
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    opened.callback(os.close, fd)
+    return f"/dev/fd/{fd}"
+
+
 def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """`path` relative to the landing root, without resolving links (a linked delivery folder
+    is reported where it sits in the landing zone, not where it points)."""
+    for p, r in ((path, root), (path.resolve(), root.resolve())):
+        try:
+            return p.relative_to(r).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
 
 
 def _fail(staged: Staged, info: _FileInfo, problem: str) -> None:
@@ -139,11 +196,11 @@ def _read_groups(
             except (duckdb.Error, FileError) as exc:
                 con.execute("rollback")
                 if isinstance(exc, FileError):
-                    culprits = [f for f in pending if f.path == exc.file]
+                    culprits = [f for f in pending if str(exc.file) in (str(f.path), f.scan)]
                     message = exc.problem
                 else:
                     message = _short_error(exc)
-                    culprits = [f for f in pending if str(f.path) in str(exc)]
+                    culprits = [f for f in pending if f.scan in str(exc)]
                 if len(culprits) != 1:
                     culprits = _find_unreadable(con, pending, insert)
                 if not culprits:
@@ -175,7 +232,7 @@ def _file_map(con: duckdb.DuckDBPyConnection, files: list[_FileInfo]) -> None:
     Arrow table: row-by-row inserts cost milliseconds each, and a batch has thousands of files)."""
     table = pa.table(
         {
-            "filename": [str(f.path) for f in files],
+            "filename": [f.scan for f in files],
             "rel": [f.rel for f in files],
             "dt": pa.array([f.dt for f in files], pa.date32()),
         }
@@ -226,15 +283,30 @@ def _insert_from_scan(
 
 
 def _csv_header(path: Path) -> list[str]:
+    """The header row, read with a bounded read (see `MAX_COLUMNS`)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            row = next(csv.reader(fh), None)
+            head = fh.read(MAX_HEADER_CHARS)
+            more = bool(fh.read(1))
+        buffer = io.StringIO(head, newline="")
+        row = next(csv.reader(buffer), None)
     except UnicodeDecodeError as exc:
         raise FileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except csv.Error as exc:
         raise FileError(path, f"unreadable CSV header ({exc})") from None
+    if more and not buffer.read():
+        # The header row did not end within the bounded read: far too many columns.
+        raise FileError(
+            path,
+            f"the header row is longer than {MAX_HEADER_CHARS:,} characters (too many columns; "
+            f"at most {MAX_COLUMNS:,} are accepted)",
+        )
     if not row:
         raise FileError(path, "empty file: no header row")
+    if len(row) > MAX_COLUMNS:
+        raise FileError(
+            path, f"the header has {len(row):,} columns; at most {MAX_COLUMNS:,} are accepted"
+        )
     return row
 
 
@@ -274,7 +346,7 @@ def _stage_csv(
             _file_map(con, group)
             columns = "{" + ", ".join(f"{lit(h)}: 'VARCHAR'" for h in header) + "}"
             scan = (
-                f"select * from read_csv({lit_list(f.path for f in group)}, header = true, "
+                f"select * from read_csv({lit_list(f.scan for f in group)}, header = true, "
                 "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
                 f"strict_mode = true, null_padding = false, encoding = 'utf-8', "
                 f"columns = {columns}, filename = true, hive_partitioning = false)"
@@ -306,7 +378,7 @@ def _stage_jsonl(
     def insert(group: list[_FileInfo]) -> None:
         _file_map(con, group)
         scan = (
-            f"select json, filename from read_json_objects({lit_list(f.path for f in group)}, "
+            f"select json, filename from read_json_objects({lit_list(f.scan for f in group)}, "
             "format = 'newline_delimited', filename = true, hive_partitioning = false)"
         )
         con.execute(f"create or replace temp table _ingest_scan as {scan}")
@@ -370,7 +442,7 @@ def _parquet_schemas(
     try:
         rows = con.execute(
             "select file_name, list(struct_pack(name, type, logical_type, num_children) "
-            f"order by name) from parquet_schema({lit_list(f.path for f in files)}) "
+            f"order by name) from parquet_schema({lit_list(f.scan for f in files)}) "
             "group by file_name"
         ).fetchall()
         layouts = {name: str(layout) for name, layout in rows}
@@ -379,20 +451,20 @@ def _parquet_schemas(
     described: dict[str, list[tuple[str, str]]] = {}
     schemas: dict[str, list[tuple[str, str]]] = {}
     for info in files:
-        layout = layouts.get(str(info.path))
+        layout = layouts.get(info.scan)
         if layout is not None and layout in described:
-            schemas[str(info.path)] = described[layout]
+            schemas[info.scan] = described[layout]
             continue
         try:
             found = con.execute(
-                f"describe select * from read_parquet({lit(info.path)}, hive_partitioning = false)"
+                f"describe select * from read_parquet({lit(info.scan)}, hive_partitioning = false)"
             ).fetchall()
         except duckdb.Error as exc:
             _fail(staged, info, _short_error(exc))
             continue
-        schemas[str(info.path)] = [(r[0], r[1]) for r in found]
+        schemas[info.scan] = [(r[0], r[1]) for r in found]
         if layout is not None:
-            described[layout] = schemas[str(info.path)]
+            described[layout] = schemas[info.scan]
     return schemas
 
 
@@ -402,7 +474,7 @@ def _stage_parquet(
     schemas = _parquet_schemas(con, files, staged)
     groups: dict[tuple[tuple[str, str], ...], list[_FileInfo]] = defaultdict(list)
     for info in files:
-        schema = schemas.get(str(info.path))
+        schema = schemas.get(info.scan)
         if schema is None:
             continue
         if _check_columns(entity, info, [n for n, _ in schema], staged):
@@ -414,7 +486,7 @@ def _stage_parquet(
         def insert(group: list[_FileInfo]) -> None:
             _file_map(con, group)
             scan = (
-                f"select * from read_parquet({lit_list(f.path for f in group)}, "
+                f"select * from read_parquet({lit_list(f.scan for f in group)}, "
                 "filename = true, file_row_number = true, hive_partitioning = false, "
                 "union_by_name = true)"
             )
