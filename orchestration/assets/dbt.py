@@ -37,6 +37,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration import dbt_launcher
 from orchestration.checks.recording import record
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.resources import Reporter, ShopsightPaths
@@ -211,6 +212,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
             window = _window_vars(paths, context.run_id)
             if window:
                 args += ["--vars", json.dumps(window)]
+        dbt_launcher.mark_parent()  # the launcher checks it still has this parent
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         tally = _Tally()
         # dagster-dbt echoes every dbt log line to stdout; `shopsight run` prints one line per
@@ -255,8 +257,11 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
 
 
 def dbt_resource() -> DbtCliResource:
+    # dbt runs through a launcher that makes it die with this process: a `kill -9` of the run
+    # must not leave dbt writing the warehouse without the writer lock (dbt_launcher.py).
+    launcher = dbt_launcher.ensure_launcher(dbt_executable(), DBT_PROJECT_DIR / "target")
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=dbt_executable(),
+        dbt_executable=launcher,
     )
