@@ -41,6 +41,7 @@ from orchestration import dbt_launcher
 from orchestration.checks.recording import record
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.resources import Reporter, ShopsightPaths
+from shopsight.ingest.schema import ensure_schema
 from shopsight.settings import REPO_ROOT
 
 DBT_PROJECT_DIR = REPO_ROOT
@@ -227,6 +228,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         models, checks = tally.models, tally.checks
         failures = [c for c in checks if not c[2] and c[3] == "error"]
         with paths.writer() as con:
+            # One transaction for the ~360 test results: a commit each was seconds of fsyncs.
+            ensure_schema(con)
+            con.begin()
             for asset, name, passed, severity, meta in checks:
                 record(
                     con,
@@ -237,7 +241,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
                     passed=passed,
                     severity=severity,
                     details=meta,
+                    ensure_tables=False,
                 )
+            con.commit()
         reporter.add(
             "dbt",
             models=models,
