@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -216,10 +217,14 @@ def test_launched_child_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while "sleep" not in command_line(child) and time.monotonic() < deadline:
         time.sleep(0.05)  # the launcher has not exec'd `sleep` yet
-    assert alive(child) and "sleep" in command_line(child), command_line(child)
-    parent.kill()
-    parent.wait(timeout=30)
-    wait_gone([child], timeout=DBT_DEATH_S)
+    try:
+        assert alive(child) and "sleep" in command_line(child), command_line(child)
+        parent.kill()
+        parent.wait(timeout=30)
+        wait_gone([child], timeout=DBT_DEATH_S)
+    finally:
+        if alive(child):  # the launcher failed: leave no orphan behind the test
+            os.kill(child, signal.SIGKILL)
 
 
 def test_launcher_refuses_to_start_after_its_parent_died(tmp_path: Path) -> None:
