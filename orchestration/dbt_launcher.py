@@ -18,6 +18,7 @@ spends seconds importing itself and asking PyPI for the latest release). On syst
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def ensure_launcher(dbt: str, folder: Path) -> str:
     """
     if not supported():
         return dbt
+    dbt = shutil.which(dbt) or dbt  # execv needs a path, not a name to look up on PATH
     text = launcher_text(dbt)
     path = folder / "shopsight-dbt-launcher"
     try:
