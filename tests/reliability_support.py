@@ -173,13 +173,30 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` runs. A zombie does not: it has closed its files and released its locks,
+    and only waits for its new parent (init, after an orphaning) to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def wait_gone(pids: list[int], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        alive = [p for p in pids if Path(f"/proc/{p}").exists()]
-        if not alive:
+        alive_now = [p for p in pids if alive(p)]
+        if not alive_now:
             return
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise AssertionError(f"processes {pids} still alive after {timeout} s")
 
 

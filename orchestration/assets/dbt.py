@@ -38,9 +38,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration import dbt_launcher
 from orchestration.checks.recording import record
 from orchestration.partitions import FULL_REFRESH_TAG
 from orchestration.resources import Reporter, ShopsightPaths
+from shopsight.ingest.schema import ensure_schema
 from shopsight.settings import REPO_ROOT
 from shopsight.spark.pipeline import engine_from_env, import_spark_marts, prepare_spark_dbt
 
@@ -236,6 +238,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         if engine_from_env() == "spark":  # SHOPSIGHT_ENGINE, docs/spark.md
             extra, spark = prepare_spark_dbt(paths.warehouse_path, progress=reporter.progress)
             args += extra
+        dbt_launcher.mark_parent()  # the launcher checks it still has this parent
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         tally = _Tally()
         # dagster-dbt echoes every dbt log line to stdout; `shopsight run` prints one line per
@@ -250,6 +253,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         models, checks = tally.models, tally.checks
         failures = [c for c in checks if not c[2] and c[3] == "error"]
         with paths.writer() as con:
+            # One transaction for the ~360 test results: a commit each was seconds of fsyncs.
+            ensure_schema(con)
+            con.begin()
             for asset, name, passed, severity, meta in checks:
                 record(
                     con,
@@ -260,7 +266,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
                     passed=passed,
                     severity=severity,
                     details=meta,
+                    ensure_tables=False,
                 )
+            con.commit()
         reporter.add(
             "dbt",
             models=models,
@@ -283,8 +291,11 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
 
 
 def dbt_resource() -> DbtCliResource:
+    # dbt runs through a launcher that makes it die with this process: a `kill -9` of the run
+    # must not leave dbt writing the warehouse without the writer lock (dbt_launcher.py).
+    launcher = dbt_launcher.ensure_launcher(dbt_executable(), DBT_PROJECT_DIR / "target")
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=dbt_executable(),
+        dbt_executable=launcher,
     )

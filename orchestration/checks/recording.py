@@ -21,9 +21,12 @@ def record(
     passed: bool,
     severity: str,
     details: dict[str, Any] | str,
+    ensure_tables: bool = True,
 ) -> None:
-    """One row of `ops.check_results` (severity 'error' or 'warn')."""
-    ensure_schema(con)
+    """One row of `ops.check_results` (severity 'error' or 'warn'). A caller recording many
+    rows creates the tables once and passes `ensure_tables=False`."""
+    if ensure_tables:
+        ensure_schema(con)
     text = details if isinstance(details, str) else json.dumps(details, default=str)
     con.execute(
         "insert into ops.check_results values (?, ?, ?, ?, ?, ?, ?, ?)",
