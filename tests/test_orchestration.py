@@ -230,6 +230,7 @@ def test_sensor_requests_runs_for_new_and_redelivered_success(
 
 def test_a_second_run_waits_for_the_lock_then_gives_up(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
+    settings.landing_dir.mkdir()  # an empty landing zone: without one the run refuses earlier
     env = {
         **os.environ,
         "SHOPSIGHT_WAREHOUSE": str(settings.warehouse),
