@@ -372,6 +372,32 @@ def _stage_csv(
 # --- JSON Lines --------------------------------------------------------------------------------
 
 
+def _non_blank_lines(path: str) -> int:
+    """Lines with any content: what a newline-delimited reader must return one object for."""
+    with open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def _check_every_line_was_read(con: duckdb.DuckDBPyConnection, group: list[_FileInfo]) -> None:
+    """Reconcile each file's objects in `_ingest_scan` with its own line count.
+
+    DuckDB 2.0's `read_json_objects` over several files sometimes drops a truncated last line
+    of one file without an error (it raises when that file is read alone), so the reader's
+    count cannot be its own proof: a file whose lines outnumber its objects fails.
+    """
+    read = dict(
+        con.execute("select filename, count(*) from _ingest_scan group by filename").fetchall()
+    )
+    for f in group:
+        lines = _non_blank_lines(f.scan)
+        if read.get(f.scan, 0) != lines:
+            raise FileError(
+                f.path,
+                f"{lines:,} lines but {read.get(f.scan, 0):,} JSON objects could be read: the "
+                "file is truncated or a line is malformed",
+            )
+
+
 def _stage_jsonl(
     con: duckdb.DuckDBPyConnection, entity: contract.Entity, files: list[_FileInfo], staged: Staged
 ) -> None:
@@ -382,6 +408,7 @@ def _stage_jsonl(
             "format = 'newline_delimited', filename = true, hive_partitioning = false)"
         )
         con.execute(f"create or replace temp table _ingest_scan as {scan}")
+        _check_every_line_was_read(con, group)
         # A line that is valid JSON but not an object cannot be a row of the entity.
         bad = con.execute(
             "select filename, n from (select filename, json, row_number() over "
