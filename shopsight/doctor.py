@@ -84,13 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from shopsight import settings as settings_module
 
-    if args.landing:
-        os.environ["SHOPSIGHT_LANDING_DIR"] = str(args.landing.expanduser().resolve())
-    if args.warehouse:
-        os.environ["SHOPSIGHT_WAREHOUSE"] = str(args.warehouse.expanduser().resolve())
     if args.serving:
         os.environ["SHOPSIGHT_SERVING"] = str(args.serving.expanduser().resolve())
-    settings = settings_module.load()
+    settings = settings_module.load_with_overrides(args)
     report = diagnose(
         settings.landing_dir, settings.warehouse, settings.serving, full_scan=not args.quick
     )
