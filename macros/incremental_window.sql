@@ -32,3 +32,32 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    The same window as `incremental_window`, as a condition on a source's delivery date `_dt`,
+    for a model that de-duplicates deliveries before it knows each row's date.
+
+    A delivery holds rows up to `lookback_days` late and never ahead of its `dt`, so every row
+    dated on or after the window's first day came in a delivery dated on or after that day;
+    de-duplicating only those deliveries gives the window's rows exactly as de-duplicating all
+    of them would (a re-sent copy of a row is delivered after the row itself). There is no
+    upper bound: a later delivery may hold a newer version of a row inside the window.
+#}
+{% macro delivered_in_window(target_column, delivery_column='_dt') -%}
+    {%- if is_incremental() -%}
+        {%- if var('min_date', none) -%}
+            {{ delivery_column }} >= cast('{{ var("min_date") }}' as date)
+        {%- else -%}
+            {{ delivery_column }} >= (
+                select
+                    coalesce(
+                        cast({{ dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(' ~ target_column ~ ')') }} as date),
+                        cast('1900-01-01' as date)
+                    )
+                from {{ this }}
+            )
+        {%- endif -%}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}

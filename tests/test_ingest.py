@@ -495,3 +495,45 @@ def test_many_deliveries_load_in_one_batch(landing: Path, warehouse: Path) -> No
     assert len(loads["orders"].deliveries) == 40
     assert loads["orders"].total("loaded") == 120
     assert quarantine(warehouse) == []
+
+
+def test_loading_date_by_date_equals_loading_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded batches (`SHOPSIGHT_INGEST_BATCH_MB`) must not change a single row or verdict:
+    a faulty simulated week loaded one delivery date per batch equals the same week loaded as
+    one batch, raw tables, quarantine and bookkeeping alike."""
+    from shopsight.ingest.loader import batches
+    from shopsight.simulator import simulate
+
+    landing = tmp_path / "landing"
+    simulate(landing, date(2015, 11, 6), 8, 0.01, 5, faults=0.03, truth_path=tmp_path / "t.json")
+    found = discover(landing)
+    assert len(batches(found, 1)) == len({d.dt for d in found}) == 8
+    assert len(batches(found, 1 << 40)) == 1
+
+    one_batch = tmp_path / "one.duckdb"
+    ingest(one_batch, landing, "one")
+    monkeypatch.setenv("SHOPSIGHT_INGEST_BATCH_MB", "0.000001")  # one byte: a date per batch
+    by_date = tmp_path / "by_date.duckdb"
+    loads = ingest(by_date, landing, "by_date")
+
+    assert checksums(by_date) == checksums(one_batch)
+    assert quarantine(by_date) == quarantine(one_batch) != []
+    ledger = (
+        "select entity, dt, files, landed_rows, loaded_rows, quarantined_rows, duplicate_rows, "
+        "schema_drift, status, error from ops.deliveries order by entity, dt"
+    )
+    with wh.connect(one_batch, read_only=True) as a, wh.connect(by_date, read_only=True) as b:
+        assert a.execute(ledger).fetchall() == b.execute(ledger).fetchall()
+    assert all(d.reconciles for load in loads.values() for d in load.deliveries)
+
+
+def test_a_malformed_batch_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shopsight.ingest.loader import batch_bytes_limit
+
+    monkeypatch.setenv("SHOPSIGHT_INGEST_BATCH_MB", "lots")
+    with pytest.raises(ValueError, match="SHOPSIGHT_INGEST_BATCH_MB='lots'"):
+        batch_bytes_limit()
+    monkeypatch.setenv("SHOPSIGHT_INGEST_BATCH_MB", "64")
+    assert batch_bytes_limit() == 64 * 1024 * 1024

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -104,7 +105,13 @@ def chunks(dates: list[tuple[date, int]], limit: int = CHUNK_ROWS) -> list[list[
 
 def frame_for_dates(paths: ShopsightPaths, entity: str, dts: list[date]) -> pd.DataFrame:
     """Rows of `raw.<entity>` from the given deliveries (decimals as doubles, which GX compares
-    natively)."""
+    natively).
+
+    The rows travel through Arrow rather than DuckDB's `.df()`: text stays Arrow-backed instead
+    of becoming one Python object per value, enum columns arrive dictionary-encoded (pandas
+    categoricals, which GX's set checks test per category rather than per row) and dates as
+    datetime64. This roughly halves a gate's time with the same verdicts.
+    """
     e = contract.entity(entity)
     cols = [
         f"{ident(c.name)}::double as {ident(c.name)}" if c.type == "decimal" else ident(c.name)
@@ -112,9 +119,24 @@ def frame_for_dates(paths: ShopsightPaths, entity: str, dts: list[date]) -> pd.D
     ] + [ident(n) for n, _ in contract.LINEAGE_COLUMNS]
     in_dts = ", ".join(lit(d.isoformat()) for d in dts)
     with paths.reader() as con:
-        return con.execute(
+        table = con.execute(
             f"select {', '.join(cols)} from raw.{ident(entity)} where _dt in ({in_dts})"
-        ).df()
+        ).to_arrow_table()
+    return arrow_to_frame(table, enums={c.name for c in e.columns if c.enum})
+
+
+def arrow_to_frame(table: pa.Table, enums: set[str]) -> pd.DataFrame:
+    """`table` as the pandas frame GX validates: `enums` dictionary-encoded, text
+    Arrow-backed, dates as datetime64."""
+    columns = [
+        table.column(name).combine_chunks().dictionary_encode() if name in enums else table[name]
+        for name in table.column_names
+    ]
+    arrow_text = pd.StringDtype("pyarrow")
+    return pa.table(columns, names=table.column_names).to_pandas(
+        date_as_object=False,
+        types_mapper={pa.string(): arrow_text, pa.large_string(): arrow_text}.get,
+    )
 
 
 def validate_run(paths: ShopsightPaths, entity: str, run_id: str) -> dict[str, Any] | None:
