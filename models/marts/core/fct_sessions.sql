@@ -1,8 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **incremental_by_day('session_date')
+    )
+}}
+
+{#
+    Incremental by session_date: a run copies the days that int_sessions__converted rewrote
+    since this table's last build (its rows carry a newer `built_at`), so a one-day run copies
+    about a week of sessions instead of all of them.
+#}
+
 with
+
+{% if is_incremental() %}
+    rebuilt_days as (
+
+        select distinct rebuilt.session_date
+        from {{ ref('int_sessions__converted') }} as rebuilt
+        cross join (
+            select max(built.built_at) as last_built_at
+            from {{ this }} as built
+        ) as previous
+        where
+            previous.last_built_at is null
+            or rebuilt.built_at > previous.last_built_at
+
+    ),
+{% endif %}
 
 sessions as (
 
     select * from {{ ref('int_sessions__converted') }}
+    {% if is_incremental() %}
+        where session_date in (select rebuilt_days.session_date from rebuilt_days)
+    {% endif %}
 
 ),
 
@@ -25,7 +58,8 @@ final as (
         page_views,
         orders,
         gmv,
-        is_converted
+        is_converted,
+        built_at
     from sessions
 
 )
