@@ -110,7 +110,7 @@ def frame_for_dates(paths: ShopsightPaths, entity: str, dts: list[date]) -> pd.D
     The rows travel through Arrow rather than DuckDB's `.df()`: text stays Arrow-backed instead
     of becoming one Python object per value, enum columns arrive dictionary-encoded (pandas
     categoricals, which GX's set checks test per category rather than per row) and dates as
-    datetime64. This roughly halves a gate's time with the same verdicts.
+    datetime64: 15-30% less time per gate than `.df()` at scale 1, with the same verdicts.
     """
     e = contract.entity(entity)
     cols = [
