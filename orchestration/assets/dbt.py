@@ -227,7 +227,10 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         reporter.flush("ingest", "checks")
         started = time.perf_counter()
         os.environ["SHOPSIGHT_WAREHOUSE"] = paths.warehouse  # the profile reads it
-        args = ["build"]
+        # dbt unit tests check the models' logic on fixed inputs, not the data a run loaded:
+        # they run in the test suite (tests/test_dbt_unit.py) and in a hand-run `dbt build`,
+        # not as fixed cost in every pipeline run.
+        args = ["build", "--exclude-resource-type", "unit_test"]
         if context.run.tags.get(FULL_REFRESH_TAG) == "true":
             args.append("--full-refresh")
         else:
