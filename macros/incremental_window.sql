@@ -11,20 +11,8 @@
     the pinned window only narrows incremental runs, never a full build.
 #}
 {% macro incremental_window(date_column, target_column=none) -%}
-    {%- set target_column = target_column or date_column -%}
     {%- if is_incremental() -%}
-        {%- if var('min_date', none) -%}
-            {{ date_column }} >= cast('{{ var("min_date") }}' as date)
-        {%- else -%}
-            {{ date_column }} >= (
-                select
-                    coalesce(
-                        cast({{ dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(' ~ target_column ~ ')') }} as date),
-                        cast('1900-01-01' as date)
-                    )
-                from {{ this }}
-            )
-        {%- endif -%}
+        {{ date_column }} >= {{ window_start(target_column or date_column) }}
         {%- if var('max_date', none) %}
             and {{ date_column }} <= cast('{{ var("max_date") }}' as date)
         {%- endif -%}
@@ -45,19 +33,27 @@
 #}
 {% macro delivered_in_window(target_column, delivery_column='_dt') -%}
     {%- if is_incremental() -%}
-        {%- if var('min_date', none) -%}
-            {{ delivery_column }} >= cast('{{ var("min_date") }}' as date)
-        {%- else -%}
-            {{ delivery_column }} >= (
-                select
-                    coalesce(
-                        cast({{ dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(' ~ target_column ~ ')') }} as date),
-                        cast('1900-01-01' as date)
-                    )
-                from {{ this }}
-            )
-        {%- endif -%}
+        {{ delivery_column }} >= {{ window_start(target_column) }}
     {%- else -%}
         1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The first day an incremental run rebuilds: the pinned `min_date`, else `lookback_days`
+    before the newest `target_column` value already built (1900-01-01 when none is).
+#}
+{% macro window_start(target_column) -%}
+    {%- if var('min_date', none) -%}
+        cast('{{ var("min_date") }}' as date)
+    {%- else -%}
+        (
+            select
+                coalesce(
+                    cast({{ dbt.dateadd('day', -1 * var('lookback_days') | int, 'max(' ~ target_column ~ ')') }} as date),
+                    cast('1900-01-01' as date)
+                )
+            from {{ this }}
+        )
     {%- endif -%}
 {%- endmacro %}
