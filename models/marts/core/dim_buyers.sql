@@ -23,8 +23,13 @@ history as (
 
 final as (
 
+    -- A full join: reference snapshots arrive monthly and orders daily, so a buyer who
+    -- registered after the latest snapshot can already have orders. Such a buyer is kept
+    -- (attributes unknown until the next snapshot), or the lifecycle and channel marts,
+    -- which count buyers from orders, would count people this dimension does not have.
     select
-        buyers.buyer_id,
+        coalesce(buyers.buyer_id, history.buyer_id) as buyer_id,
+        buyers.buyer_id is not null as is_in_snapshot,
         buyers.city,
         buyers.city_tier,
         buyers.registered_at,
@@ -36,7 +41,7 @@ final as (
         coalesce(history.offline_orders, 0) as offline_orders,
         coalesce(history.lifetime_gmv, 0) as lifetime_gmv
     from buyers
-    left join history
+    full outer join history
         on buyers.buyer_id = history.buyer_id
 
 )
