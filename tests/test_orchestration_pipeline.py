@@ -22,32 +22,13 @@ from shopsight import contract
 from shopsight import warehouse as wh
 from shopsight.settings import Settings
 from tests.conftest import SIM_DAYS, SIM_START, make_settings
+from tests.reliability_support import warehouse_state
 
 
-def table_checksums(warehouse: Path, schemas: tuple[str, ...] = ("raw", "marts")) -> dict:
-    """Row count and an order-independent hash of every table, load times excluded."""
-    out: dict[str, tuple[int, int]] = {}
-    with wh.connect(warehouse, read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema in ({', '.join(repr(s) for s in schemas)}) order by all"
-        ).fetchall()
-        for schema, name in tables:
-            cols = [
-                r[0]
-                for r in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = ? and table_name = ?",
-                    [schema, name],
-                ).fetchall()
-                if r[0] not in ("_loaded_at", "loaded_at")
-            ]
-            select = ", ".join(f'"{c}"' for c in cols)
-            out[f"{schema}.{name}"] = con.execute(
-                f"select count(*), coalesce(sum(hash(s)), 0) from (select {select} "
-                f'from {schema}."{name}") s'
-            ).fetchone()
-    return out
+def table_checksums(warehouse: Path) -> dict[str, tuple[int, int]]:
+    """Row count and hash of every raw and mart table, without the columns that only say when a
+    row was loaded or built (a re-run rewrites those and nothing else)."""
+    return warehouse_state(warehouse)["tables"]
 
 
 def test_a_clean_world_loads_without_quarantine_and_reconciles(
