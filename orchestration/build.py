@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import AssetKey, Definitions, ResourceDefinition, in_process_executor
 
-from orchestration.assets.dbt import build_dbt_assets, dbt_project, dbt_resource, has_dbt_project
+from orchestration.assets.dbt import (
+    build_dbt_assets,
+    dbt_project,
+    dbt_resource,
+    has_dbt_project,
+    incremental_mart_days,
+)
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
 from orchestration.checks.expectations import build_expectation_checks
@@ -24,16 +32,19 @@ def build_definitions(
     settings = settings or settings_module.load()
     assets = list(build_raw_assets())
     mart_keys: list[AssetKey] = []
+    day_keys: dict[str, str] = {}
     resources: dict[str, object] = {
         "paths": ShopsightPaths.from_settings(settings),
         "reporter": ResourceDefinition.hardcoded_resource(reporter or Reporter()),
     }
     if has_dbt_project():
-        dbt_assets_def = build_dbt_assets(dbt_project())
+        project = dbt_project()
+        dbt_assets_def = build_dbt_assets(project)
+        day_keys = incremental_mart_days(Path(project.manifest_path))
         assets.append(dbt_assets_def)
         mart_keys = sorted((k for k in dbt_assets_def.keys if k.path[0] == "marts"), key=str)
         resources["dbt"] = dbt_resource()
-    assets.append(build_publish_asset(mart_keys))
+    assets.append(build_publish_asset(mart_keys, day_keys))
     return Definitions(
         assets=assets,
         asset_checks=[*build_expectation_checks(), build_volume_check()],

@@ -76,6 +76,8 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
         "int_content_events__resolved": "relinked_days",
         "int_sessions__converted": "relinked_days",
         "int_order_lines__attributed": "reclicked_days",
+        "fct_sessions": "rebuilt_days",
+        "kpi_content_daily": "rebuilt_days",
     }
     for model, marker in markers.items():
         assert marker not in _compiled(first, model)
@@ -130,3 +132,83 @@ def test_incremental_marts_equal_full_refresh(builds: dict[str, Any]) -> None:
         full.close()
     assert not differing, "\n".join(differing)
     assert rows == DAYS
+
+
+def _not_null_session_id(run: DbtRun) -> str:
+    return next(
+        status
+        for uid, status in run.statuses("test").items()
+        if "not_null_stg_channel__sessions_session_id" in uid
+    )
+
+
+def test_windowed_runs_test_only_their_window(builds: dict[str, Any], tmp_path: Path) -> None:
+    """A run with `min_date` tests the big incremental models' window only (macros/
+    test_window.sql); without it, every row. A bad row before the window is seen only by the
+    full test; one inside the window fails the windowed test too."""
+    warehouse = tmp_path / "planted.duckdb"
+    shutil.copyfile(builds["incremental"], warehouse)
+    window_start = builds["first_late"] - timedelta(days=7)
+    window = {"min_date": window_start.isoformat()}
+    select = ["test", "--select", "stg_channel__sessions"]
+
+    def plant(day_filter: str) -> None:
+        con = duckdb.connect(str(warehouse))
+        try:
+            con.execute(
+                "insert into staging.stg_channel__sessions "
+                "select * replace (null as session_id) from staging.stg_channel__sessions "
+                f"where {day_filter} limit 1"
+            )
+        finally:
+            con.close()
+
+    plant(f"session_date < date '{window_start}'")
+    windowed = run_dbt(select, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
+    full = run_dbt(select, warehouse, tmp_path / "dbt", check=False)
+    assert _not_null_session_id(windowed) == "pass"
+    assert _not_null_session_id(full) == "fail"
+    compiled = next(
+        r["compiled_code"] for r in windowed.results
+        if "not_null_stg_channel__sessions_session_id" in r["unique_id"]
+    )  # fmt: skip
+    assert f"session_date >= cast('{window_start}' as date)" in compiled
+
+    plant(f"session_date >= date '{window_start}'")
+    windowed_again = run_dbt(select, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
+    assert _not_null_session_id(windowed_again) == "fail"
+
+
+def test_windowed_build_tests_the_rows_it_wrote(builds: dict[str, Any], tmp_path: Path) -> None:
+    """Tests of models stamped with `built_at` look, on a run with `min_date`, at the rows that
+    invocation wrote: the rebuilt window (and repaired days), not a bad row left from before."""
+    warehouse = tmp_path / "planted.duckdb"
+    shutil.copyfile(builds["incremental"], warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "insert into marts.fct_sessions select * replace (null as session_id) "
+            "from marts.fct_sessions limit 1"
+        )
+    finally:
+        con.close()
+    window = {"min_date": (builds["first_late"] - timedelta(days=7)).isoformat()}
+    build = ["build", "--select", "int_sessions__converted", "fct_sessions",
+             "--exclude", "resource_type:unit_test"]  # fmt: skip
+    windowed = run_dbt(build, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
+    name = "not_null_fct_sessions_session_id"
+    result = next(r for r in windowed.results if name in r["unique_id"])
+    assert result["status"] == "pass"
+    assert "built_at = cast(" in result["compiled_code"]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        written = con.execute(
+            "select count(*) from marts.fct_sessions "
+            "where built_at = (select max(built_at) from marts.fct_sessions)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert written > 0  # the window's rows were rebuilt, so the windowed tests saw rows
+    full = run_dbt(["test", "--select", "fct_sessions"], warehouse, tmp_path / "dbt", check=False)
+    assert full.statuses("test")[result["unique_id"]] == "fail"

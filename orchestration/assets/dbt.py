@@ -106,6 +106,24 @@ def ensure_manifest(project: DbtProject) -> Path:
     return manifest
 
 
+def incremental_mart_days(manifest: Path) -> dict[str, str]:
+    """Marts that dbt keeps incremental by whole days, as table -> date key (their
+    `unique_key`): publish patches those day by day instead of copying them whole."""
+    nodes = json.loads(Path(manifest).read_text()).get("nodes", {})
+    out: dict[str, str] = {}
+    for node in nodes.values():
+        config = node.get("config") or {}
+        key = config.get("unique_key")
+        if (
+            node.get("resource_type") == "model"
+            and node.get("schema") == "marts"
+            and config.get("materialized") == "incremental"
+            and isinstance(key, str)
+        ):
+            out[node.get("alias") or node["name"]] = key
+    return out
+
+
 class ShopsightDbtTranslator(DagsterDbtTranslator):
     """Models are keyed and grouped by the schema their folder puts them in."""
 

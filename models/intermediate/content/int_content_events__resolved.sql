@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         on_schema_change='fail',
+        meta={'test_window_built_at': true},
         **incremental_by_day('event_date')
     )
 }}

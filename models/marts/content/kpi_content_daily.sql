@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        on_schema_change='fail',
+        **incremental_by_day('date')
+    )
+}}
+
 {#
     Content engagement per business date, platform where the event happened, and content type.
     Persons are resolved across platforms (see the `person` definition), so a buyer viewing on
@@ -51,7 +59,8 @@ final as (
         follows,
         total_dwell_seconds,
         views_with_dwell,
-        {{ safe_divide('total_dwell_seconds', 'views_with_dwell') }} as avg_dwell_seconds
+        {{ safe_divide('total_dwell_seconds', 'views_with_dwell') }} as avg_dwell_seconds,
+        {{ run_timestamp() }} as built_at
     from daily
 
 )

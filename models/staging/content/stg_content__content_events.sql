@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         on_schema_change='fail',
+        meta={'test_window_date': 'event_date'},
         **incremental_by_day('event_date')
     )
 }}
