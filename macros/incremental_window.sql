@@ -57,3 +57,22 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    The days an incremental model downstream of `upstream` must rebuild: those holding rows
+    `upstream` wrote since this model's own last build (rows carry the `built_at` of the dbt
+    invocation that wrote them). It covers the upstream's look-back window and any older day
+    it repaired, and it is right even when an earlier run built `upstream` and then failed
+    before this model. A `select` of the distinct `date_column` values, for `in (...)`.
+#}
+{% macro days_rebuilt_upstream(upstream, date_column) -%}
+    select distinct rebuilt.{{ date_column }}
+    from {{ upstream }} as rebuilt
+    cross join (
+        select max(built.built_at) as last_built_at
+        from {{ this }} as built
+    ) as previous
+    where
+        previous.last_built_at is null
+        or rebuilt.built_at > previous.last_built_at
+{%- endmacro %}

@@ -30,6 +30,9 @@ INCREMENTAL_MODELS = (
     "int_content_events__resolved",
     "int_sessions__converted",
     "int_order_lines__attributed",
+    "int_sessions__daily_traffic",
+    "int_content_events__daily_reach",
+    "int_content_events__creator_reach",
 )
 # Build everything but the data tests (they run in the integration tests); seeds included.
 BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
@@ -78,6 +81,10 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
         "int_order_lines__attributed": "reclicked_days",
         "fct_sessions": "rebuilt_days",
         "kpi_content_daily": "rebuilt_days",
+        "int_sessions__daily_traffic": "rebuilt_days",
+        "int_content_events__daily_reach": "rebuilt_days",
+        "int_content_events__creator_reach": "rebuilt_days",
+        "kpi_content_uv_growth": "recounted",
     }
     for model, marker in markers.items():
         assert marker not in _compiled(first, model)

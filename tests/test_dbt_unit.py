@@ -24,7 +24,10 @@ REQUIRED_UNIT_TESTS = {
     "int_order_lines__attributed": {"attribution_last_touch_7_days_with_ties"},
     "int_experiments__units": {"experiment_units_variants_segments_converters"},
     "int_buyers__monthly_states": {"lifecycle_states_at_window_edges"},
-    "kpi_content_uv_growth": {"content_uv_growth_weeks_months_years"},
+    "kpi_content_uv_growth": {
+        "content_uv_growth_weeks_months_years",
+        "content_uv_growth_recounts_only_touched_periods",
+    },
 }
 
 

@@ -185,7 +185,8 @@
     overwrite) replaces exactly the days that delete+insert on the date key replaces on DuckDB.
 #}
 {% macro spark__incremental_by_day(date_column) -%}
-    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [date_column],
+    {%- set columns = [date_column] if date_column is string else date_column -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': columns,
                'file_format': 'parquet'}) }}
 {%- endmacro %}
 

@@ -20,14 +20,7 @@ creators as (
 
 reach as (
 
-    select
-        event_date,
-        creator_id,
-        count(distinct person_id) as content_uv,
-        count(*) as views
-    from {{ ref('int_content_events__resolved') }}
-    where event_type = 'view'
-    group by 1, 2
+    select * from {{ ref('int_content_events__creator_reach') }}
 
 ),
 

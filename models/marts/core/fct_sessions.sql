@@ -18,15 +18,7 @@ with
 {% if is_incremental() %}
     rebuilt_days as (
 
-        select distinct rebuilt.session_date
-        from {{ ref('int_sessions__converted') }} as rebuilt
-        cross join (
-            select max(built.built_at) as last_built_at
-            from {{ this }} as built
-        ) as previous
-        where
-            previous.last_built_at is null
-            or rebuilt.built_at > previous.last_built_at
+        {{ days_rebuilt_upstream(ref('int_sessions__converted'), 'session_date') }}
 
     ),
 {% endif %}

@@ -2,6 +2,8 @@
     The executive page, one row per business date from the first to the last date with counted
     orders or sessions. Visitors are distinct visitor_ids with a session that day; converting
     visitors had a session that day which a counted order names (both by the session's date).
+    Visitors and content reach come pre-counted per day (int_sessions__daily_traffic,
+    int_content_events__daily_reach), so the rebuild reads a row per day, not every session.
 #}
 
 with
@@ -12,16 +14,15 @@ orders as (
 
 ),
 
-sessions as (
+traffic as (
 
-    select * from {{ ref('fct_sessions') }}
+    select * from {{ ref('int_sessions__daily_traffic') }}
 
 ),
 
-views as (
+reach as (
 
-    select * from {{ ref('int_content_events__resolved') }}
-    where event_type = 'view'
+    select * from {{ ref('int_content_events__daily_reach') }}
 
 ),
 
@@ -42,27 +43,6 @@ sales as (
         sum(case when is_online then order_amount else 0 end) as online_gmv,
         sum(case when terminal_group = 'wireless' then order_amount else 0 end) as wireless_gmv
     from orders
-    group by 1
-
-),
-
-traffic as (
-
-    select
-        session_date,
-        count(distinct visitor_id) as visitors,
-        count(distinct case when is_converted then visitor_id end) as converting_visitors
-    from sessions
-    group by 1
-
-),
-
-reach as (
-
-    select
-        event_date,
-        count(distinct person_id) as content_uv
-    from views
     group by 1
 
 ),
