@@ -76,3 +76,19 @@
         previous.last_built_at is null
         or rebuilt.built_at > previous.last_built_at
 {%- endmacro %}
+
+{#
+    `select *` from `upstream`, on an incremental run only its rows of the days it rewrote since
+    this model's last build (`days_rebuilt_upstream`); `condition` (SQL) filters further. The
+    first step of every model that re-aggregates an incremental upstream day by day.
+#}
+{% macro rows_of_days_rebuilt_upstream(upstream, date_column, condition=none) -%}
+    select * from {{ upstream }}
+    where
+        {{ condition or '1 = 1' }}
+        {%- if is_incremental() %}
+            and {{ date_column }} in (
+                {{ days_rebuilt_upstream(upstream, date_column) }}
+            )
+        {%- endif %}
+{%- endmacro %}

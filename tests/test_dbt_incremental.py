@@ -79,11 +79,11 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
         "int_content_events__resolved": "relinked_days",
         "int_sessions__converted": "relinked_days",
         "int_order_lines__attributed": "reclicked_days",
-        "fct_sessions": "rebuilt_days",
-        "kpi_content_daily": "rebuilt_days",
-        "int_sessions__daily_traffic": "rebuilt_days",
-        "int_content_events__daily_reach": "rebuilt_days",
-        "int_content_events__creator_reach": "rebuilt_days",
+        "fct_sessions": "last_built_at",
+        "kpi_content_daily": "last_built_at",
+        "int_sessions__daily_traffic": "last_built_at",
+        "int_content_events__daily_reach": "last_built_at",
+        "int_content_events__creator_reach": "last_built_at",
         "kpi_content_uv_growth": "recounted",
     }
     for model, marker in markers.items():

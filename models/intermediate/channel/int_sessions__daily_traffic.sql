@@ -15,20 +15,9 @@
 
 with
 
-{% if is_incremental() %}
-    rebuilt_days as (
-
-        {{ days_rebuilt_upstream(ref('int_sessions__converted'), 'session_date') }}
-
-    ),
-{% endif %}
-
 sessions as (
 
-    select * from {{ ref('int_sessions__converted') }}
-    {% if is_incremental() %}
-        where session_date in (select rebuilt_days.session_date from rebuilt_days)
-    {% endif %}
+    {{ rows_of_days_rebuilt_upstream(ref('int_sessions__converted'), 'session_date') }}
 
 ),
 

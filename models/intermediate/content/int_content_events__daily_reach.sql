@@ -14,22 +14,11 @@
 
 with
 
-{% if is_incremental() %}
-    rebuilt_days as (
-
-        {{ days_rebuilt_upstream(ref('int_content_events__resolved'), 'event_date') }}
-
-    ),
-{% endif %}
-
 views as (
 
-    select * from {{ ref('int_content_events__resolved') }}
-    where
-        event_type = 'view'
-        {% if is_incremental() %}
-            and event_date in (select rebuilt_days.event_date from rebuilt_days)
-        {% endif %}
+    {{ rows_of_days_rebuilt_upstream(
+        ref('int_content_events__resolved'), 'event_date', condition="event_type = 'view'"
+    ) }}
 
 ),
 

@@ -19,20 +19,9 @@
 
 with
 
-{% if is_incremental() %}
-    rebuilt_days as (
-
-        {{ days_rebuilt_upstream(ref('int_content_events__resolved'), 'event_date') }}
-
-    ),
-{% endif %}
-
 events as (
 
-    select * from {{ ref('int_content_events__resolved') }}
-    {% if is_incremental() %}
-        where event_date in (select rebuilt_days.event_date from rebuilt_days)
-    {% endif %}
+    {{ rows_of_days_rebuilt_upstream(ref('int_content_events__resolved'), 'event_date') }}
 
 ),
 
