@@ -14,8 +14,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --python $(PYTHON)
+# --compile-bytecode: Python would otherwise compile dbt, Dagster and GX from source in every
+# process where PYTHONDONTWRITEBYTECODE is set (common in containers): seconds per dbt start.
+.venv/.synced: $(UV) pyproject.toml uv.lock Makefile
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 env: .venv/.synced  ## create or update the environment from the lock file

@@ -7,8 +7,8 @@
     model's `delete+insert` on the same date key then swaps those days whole, which is what
     keeps an incremental run identical to a full refresh.
 
-    Dagster (or a person) may pin the window with `--vars '{min_date: ..., max_date: ...}'`;
-    the pinned window only narrows incremental runs, never a full build.
+    The window's first day may be pinned (`pinned_min_date`), and its last with
+    `--vars '{max_date: ...}'`; a pinned window only narrows incremental runs, never a full build.
 #}
 {% macro incremental_window(date_column, target_column=none) -%}
     {%- if is_incremental() -%}
@@ -40,12 +40,32 @@
 {%- endmacro %}
 
 {#
-    The first day an incremental run rebuilds: the pinned `min_date`, else `lookback_days`
-    before the newest `target_column` value already built (1900-01-01 when none is).
+    The first day of the window when a run pins it, else none: `--vars '{min_date: ...}'` (by
+    hand), or the environment variable SHOPSIGHT_DBT_MIN_DATE (how a Dagster run passes it).
+
+    Why an environment variable for Dagster: dbt re-parses the whole project when the command
+    line's `--vars` differ from those of its last parse, and a daily run's `min_date` differs
+    every day (5-10 s a run). The variable is read only while executing (`execute`), never while
+    parsing, so dbt's partial parse does not track it.
+#}
+{% macro pinned_min_date() -%}
+    {%- if var('min_date', none) -%}
+        {{ return(var('min_date')) }}
+    {%- elif execute and env_var('SHOPSIGHT_DBT_MIN_DATE', '') -%}
+        {{ return(env_var('SHOPSIGHT_DBT_MIN_DATE')) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#
+    The first day an incremental run rebuilds: the pinned one (`pinned_min_date`), else
+    `lookback_days` before the newest `target_column` value already built (1900-01-01 when none
+    is).
 #}
 {% macro window_start(target_column) -%}
-    {%- if var('min_date', none) -%}
-        cast('{{ var("min_date") }}' as date)
+    {%- set pinned = pinned_min_date() -%}
+    {%- if pinned -%}
+        cast('{{ pinned }}' as date)
     {%- else -%}
         (
             select

@@ -1,17 +1,18 @@
 {#
     What the data tests of a windowed run look at.
 
-    A daily Dagster run rebuilds about a week of the big incremental models and passes that
-    window's first day as `min_date`. Testing every row of those models again on every run made
-    each one-day run cost more as history grew (unique tests alone took ~27 s at two years of
-    history, scale 1), although the rows outside the window were tested when they were built and
-    have not changed since. So, on a run with `min_date`, a test of a model that declares a test
-    window looks only at that window:
+    A daily Dagster run rebuilds about a week of the big incremental models and pins that
+    window's first day (`pinned_min_date`). Testing every row of those models again on every run
+    made each one-day run cost more as history grew (unique tests alone took ~27 s at two years
+    of history, scale 1), although the rows outside the window were tested when they were built
+    and have not changed since. So, on a run with a pinned window, a test of a model that
+    declares a test window looks only at that window:
 
     - `meta: {test_window_built_at: true}`: the rows this dbt invocation wrote (`built_at` is
       the invocation's start, see `run_timestamp`), which includes older days an incremental
       model repaired (re-identified visitors) as well as the window itself;
-    - `meta: {test_window_date: <date column>}`: the rows dated on or after `min_date`.
+    - `meta: {test_window_date: <date column>}`: the rows dated on or after the window's first
+      day.
 
     Full builds, `--full-refresh` runs and a hand-run `dbt build` / `dbt test` (no `min_date`)
     test every row. A test's own `where` config still applies, combined with `and`.
@@ -40,18 +41,20 @@
 {%- endmacro %}
 
 {#
-    The window condition for tests of `relation` on this run, or none: none without `min_date`,
-    and none for a model that declares no test window (small models are always tested whole).
+    The window condition for tests of `relation` on this run, or none: none without a pinned
+    window, and none for a model that declares no test window (small models are always tested
+    whole).
 #}
 {% macro test_window_condition(relation) -%}
-    {%- if not execute or not var('min_date', none) or relation.identifier is not defined -%}
+    {%- set pinned = pinned_min_date() -%}
+    {%- if not execute or not pinned or relation.identifier is not defined -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set meta = tested_model_meta(relation) -%}
     {%- if meta.get('test_window_built_at') -%}
         {{ return('built_at = ' ~ run_timestamp()) }}
     {%- elif meta.get('test_window_date') -%}
-        {{ return(meta['test_window_date'] ~ " >= cast('" ~ var('min_date') ~ "' as date)") }}
+        {{ return(meta['test_window_date'] ~ " >= cast('" ~ pinned ~ "' as date)") }}
     {%- endif -%}
     {{ return(none) }}
 {%- endmacro %}

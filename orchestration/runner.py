@@ -141,6 +141,7 @@ def _execute(
     from dagster import DagsterInstance
 
     from orchestration.build import build_definitions
+    from orchestration.history import ensure_instance_config
     from orchestration.jobs import RUN_JOB_NAME
     from orchestration.partitions import FULL_REFRESH_TAG, range_tags
     from orchestration.resources import Reporter
@@ -177,7 +178,7 @@ def _execute(
         instance_cm = DagsterInstance.ephemeral()
     else:
         home = dagster_home(settings)
-        home.mkdir(parents=True, exist_ok=True)
+        ensure_instance_config(home)
         relax_history_durability()
         instance_cm = DagsterInstance.from_config(str(home))
     with instance_cm as instance:

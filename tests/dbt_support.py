@@ -99,13 +99,14 @@ def run_dbt(
     work_dir: Path,
     *,
     dbt_vars: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
     check: bool = True,
 ) -> DbtRun:
     """`dbt <args>` with the repo's project and profile against `warehouse`.
 
     `work_dir` holds dbt's target and logs (reuse one per warehouse: dbt's partial parsing then
-    skips re-parsing the project). With `check`, a failing invocation fails the test and shows
-    the end of dbt's output.
+    skips re-parsing the project). `env` adds environment variables. With `check`, a failing
+    invocation fails the test and shows the end of dbt's output.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -113,6 +114,7 @@ def run_dbt(
         "SHOPSIGHT_WAREHOUSE": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
+        **(env or {}),
     }
     cmd = [
         DBT,

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from apps import auth, filters, periods, signin
 from apps import format as fmt
+from apps.snapshot import Snapshot
 from shopsight.settings import REPO_ROOT, Settings
 from tests import app_expected as expect
 
@@ -84,13 +85,10 @@ def tooltip(at: AppTest, label: str) -> str:
     return next(m.proto.help for m in at.metric if m.label == label)
 
 
-def go(at: AppTest, page: str) -> float:
+def go(at: AppTest, page: str) -> None:
     at.switch_page(f"views/{page}.py")
-    started = time.perf_counter()
     at.run()
-    seconds = time.perf_counter() - started
     assert not at.exception, (page, [e.value for e in at.exception])
-    return seconds
 
 
 # --- sign-in and empty states ------------------------------------------------------------------
@@ -183,12 +181,13 @@ def test_overview_numbers_equal_the_marts(app_env: None, serving: Path):
     )
 
 
-def test_every_page_renders_for_an_executive(app_env: None, serving: Path):
+def test_every_page_renders_for_an_executive(
+    app_env: None, serving: Path, monkeypatch: pytest.MonkeyPatch
+):
     at = sign_in("demo")
     start, end = expect.last_30_days(serving)
-    seconds = {}
     for page in PAGES[1:]:
-        seconds[page] = go(at, page)
+        go(at, page)
         assert at.title[0].value == page.replace("_", " ").capitalize()
         shown = metrics(at)
         if page == "mobile":
@@ -209,9 +208,21 @@ def test_every_page_renders_for_an_executive(app_env: None, serving: Path):
             )
             srm_errors = [e for e in at.error if "Sample ratio mismatch" in e.value]
             assert bool(srm_errors) == bool(flagged)
-    # Cached after the first visit: a page re-renders well within a second.
-    again = go(at, "mobile")
-    assert again < 1.0, (again, seconds)
+    # Cached after the first visit: going back to a page reads nothing from the snapshot again.
+    # (How fast that is, is the benchmark's business: `shopsight bench`, dashboard section.)
+    queried: list[str] = []
+    original = Snapshot.query
+
+    def counting(self: Snapshot, sql: str, params: list | None = None):
+        queried.append(sql)
+        return original(self, sql, params)
+
+    monkeypatch.setattr(Snapshot, "query", counting)
+    go(at, "mobile")
+    assert not queried, queried
+    st.cache_data.clear()  # and the counter does see a page that has to query
+    go(at, "mobile")
+    assert queried
 
 
 def test_filters_persist_across_pages_and_presets_apply(app_env: None, serving: Path):

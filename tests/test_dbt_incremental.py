@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from orchestration.assets.dbt import MIN_DATE_ENV
 from shopsight.ingest import ingest
 from tests.dbt_support import DbtRun, differences, read_table, run_dbt, tables_in
 
@@ -184,6 +185,31 @@ def test_windowed_runs_test_only_their_window(builds: dict[str, Any], tmp_path: 
     plant(f"session_date >= date '{window_start}'")
     windowed_again = run_dbt(select, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
     assert _not_null_session_id(windowed_again) == "fail"
+
+
+def test_window_from_the_environment_keeps_partial_parsing(
+    builds: dict[str, Any], tmp_path: Path
+) -> None:
+    """Dagster pins the window with SHOPSIGHT_DBT_MIN_DATE (orchestration/assets/dbt.py), not
+    `--vars`: the window applies the same, and a new day's window does not make dbt re-parse
+    the project, which a new `--vars` value does (the control below)."""
+    warehouse = tmp_path / "window.duckdb"
+    shutil.copyfile(builds["incremental"], warehouse)
+    select = ["test", "--select", "stg_channel__sessions"]
+    work = tmp_path / "dbt"
+    reparsed = "Unable to do partial parsing"
+    first_day = builds["first_late"] - timedelta(days=7)
+    for day in (first_day, first_day + timedelta(days=1)):
+        run = run_dbt(select, warehouse, work, env={MIN_DATE_ENV: day.isoformat()})
+        compiled = next(
+            r["compiled_code"] for r in run.results
+            if "not_null_stg_channel__sessions_session_id" in r["unique_id"]
+        )  # fmt: skip
+        assert f"session_date >= cast('{day}' as date)" in compiled
+    assert reparsed not in run.output, run.output[-3000:]
+
+    control = run_dbt(select, warehouse, work, dbt_vars={"min_date": first_day.isoformat()})
+    assert reparsed in control.output
 
 
 def test_windowed_build_tests_the_rows_it_wrote(builds: dict[str, Any], tmp_path: Path) -> None:

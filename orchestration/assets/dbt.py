@@ -9,6 +9,7 @@ prepared once with `dbt parse` and reused until a file of the dbt project change
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -52,6 +53,12 @@ DBT_INPUTS = ("models", "macros", "seeds", "data_tests", "snapshots", "analyses"
 DBT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
 # dbt's look-back for late rows (the contract's 7 days); kept in dbt_project.yml vars too.
 LOOKBACK_DAYS = 7
+# How a run pins the incremental window's first day (macros/incremental_window.sql,
+# `pinned_min_date`): an environment variable, not `--vars`, because dbt re-parses the whole
+# project whenever `--vars` differ from its last parse, and the window moves every day.
+MIN_DATE_ENV = "SHOPSIGHT_DBT_MIN_DATE"
+# Per-run dbt target folders kept for looking into recent runs (`prune_build_targets`).
+KEPT_BUILD_TARGETS = 5
 
 
 def dbt_executable() -> str:
@@ -168,13 +175,32 @@ def first_unbuilt_day(con: duckdb.DuckDBPyConnection, run_id: str) -> date | Non
     return row[0] if row else None
 
 
-def _window_vars(paths: ShopsightPaths, run_id: str) -> dict[str, str]:
-    """`min_date` for the incremental models: the first day dbt has not built since it changed
-    (`first_unbuilt_day`), minus the late-data look-back (a re-delivered old day can change the
-    days before it)."""
+def window_start(paths: ShopsightPaths, run_id: str) -> date | None:
+    """The incremental models' first day to rebuild: the first day dbt has not built since it
+    changed (`first_unbuilt_day`), minus the late-data look-back (a re-delivered old day can
+    change the days before it). None: nothing changed, the models' own look-back applies."""
     with paths.reader() as con:
         first = first_unbuilt_day(con, run_id)
-    return {"min_date": (first - timedelta(days=LOOKBACK_DAYS)).isoformat()} if first else {}
+    return first - timedelta(days=LOOKBACK_DAYS) if first else None
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """`name` set to `value` (or unset, for None) while dbt starts, as it was afterwards: the
+    dbt process copies the environment when it starts, and a later dbt started by this process
+    (another run, a test) must not inherit this run's window."""
+    before = os.environ.get(name)
+    try:
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def dbt_log_path(paths: ShopsightPaths, run_id: str) -> Path:
@@ -249,18 +275,18 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         # they run in the test suite (tests/test_dbt_unit.py) and in a hand-run `dbt build`,
         # not as fixed cost in every pipeline run.
         args = ["build", "--exclude-resource-type", "unit_test"]
+        start = None
         if context.run.tags.get(FULL_REFRESH_TAG) == "true":
             args.append("--full-refresh")
         else:
-            window = _window_vars(paths, context.run_id)
-            if window:
-                args += ["--vars", json.dumps(window)]
+            start = window_start(paths, context.run_id)
         spark = None
         if engine_from_env() == "spark":  # SHOPSIGHT_ENGINE, docs/spark.md
             extra, spark = prepare_spark_dbt(paths.warehouse_path, progress=reporter.progress)
             args += extra
         dbt_launcher.mark_parent()  # the launcher checks it still has this parent
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        with _environment(MIN_DATE_ENV, start.isoformat() if start else None):
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
         tally = _Tally()
         # dagster-dbt echoes every dbt log line to stdout; `shopsight run` prints one line per
         # stage, so the dbt log goes to a file beside the warehouse instead.
@@ -271,6 +297,7 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
                 yield from _stream(invocation, tally)
         finally:
             _stop(invocation)  # never leave dbt holding the warehouse after an error
+            prune_build_targets(Path(invocation.target_path).parent)
         models, checks = tally.models, tally.checks
         failures = [c for c in checks if not c[2] and c[3] == "error"]
         with paths.writer() as con:
@@ -319,4 +346,26 @@ def dbt_resource() -> DbtCliResource:
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=launcher,
+        # No debug `dbt.log` in the run's target folder: ~10 MB per run with every statement,
+        # and writing it was ~5% of dbt's time. The run's own log (`dbt_log_path`) keeps
+        # dbt's info lines; the compiled SQL of every node stays in the target folder.
+        global_config_flags=["--log-level-file", "none"],
     )
+
+
+def prune_build_targets(target_root: Path, keep: int = KEPT_BUILD_TARGETS) -> list[Path]:
+    """Delete all but the newest `keep` per-run dbt target folders; returns those deleted.
+
+    dagster-dbt gives every dbt invocation its own target folder (`target/dbt_build-...`, ~10
+    MB: manifest, run results, compiled SQL). Kept forever, a daily schedule would fill the
+    disk; the newest few are enough to look into a recent failure.
+    """
+    folders = sorted(
+        (p for p in Path(target_root).glob("dbt_build-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    old = folders[keep:]
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return old

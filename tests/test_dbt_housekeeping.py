@@ -1,0 +1,47 @@
+"""Housekeeping around the pipeline's dbt invocation (orchestration/assets/dbt.py): old per-run
+target folders are pruned, and the window variable does not outlive the dbt it was set for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestration.assets.dbt import (
+    KEPT_BUILD_TARGETS,
+    MIN_DATE_ENV,
+    _environment,
+    prune_build_targets,
+)
+
+
+def test_only_the_newest_run_targets_are_kept(tmp_path: Path) -> None:
+    runs = [tmp_path / f"dbt_build-{i:03d}" for i in range(KEPT_BUILD_TARGETS + 3)]
+    for age, folder in enumerate(reversed(runs)):  # runs[-1] is the newest
+        (folder / "compiled").mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}")
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+    (tmp_path / "compiled").mkdir()  # a hand-run dbt's own target content: not ours to prune
+    (tmp_path / "partial_parse.msgpack").write_text("")
+
+    deleted = prune_build_targets(tmp_path)
+
+    assert sorted(deleted) == runs[:3]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([r.name for r in runs[3:]] + ["compiled", "partial_parse.msgpack"])
+
+
+def test_the_window_variable_is_set_only_while_dbt_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(MIN_DATE_ENV, raising=False)
+    with _environment(MIN_DATE_ENV, "2016-03-01"):
+        assert os.environ[MIN_DATE_ENV] == "2016-03-01"
+    assert MIN_DATE_ENV not in os.environ
+
+    monkeypatch.setenv(MIN_DATE_ENV, "2015-01-01")  # someone's own setting comes back after
+    with pytest.raises(RuntimeError), _environment(MIN_DATE_ENV, None):
+        assert MIN_DATE_ENV not in os.environ  # a full refresh has no window
+        raise RuntimeError("dbt failed to start")
+    assert os.environ[MIN_DATE_ENV] == "2015-01-01"
