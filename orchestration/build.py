@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dagster import AssetKey, Definitions, ResourceDefinition, in_process_executor
 
 from orchestration.assets.dbt import (
@@ -12,6 +10,7 @@ from orchestration.assets.dbt import (
     dbt_resource,
     has_dbt_project,
     incremental_mart_days,
+    load_manifest,
 )
 from orchestration.assets.publish import build_publish_asset
 from orchestration.assets.raw import build_raw_assets
@@ -39,8 +38,9 @@ def build_definitions(
     }
     if has_dbt_project():
         project = dbt_project()
-        dbt_assets_def = build_dbt_assets(project)
-        day_keys = incremental_mart_days(Path(project.manifest_path))
+        manifest = load_manifest(project)
+        dbt_assets_def = build_dbt_assets(project, manifest)
+        day_keys = incremental_mart_days(manifest)
         assets.append(dbt_assets_def)
         mart_keys = sorted((k for k in dbt_assets_def.keys if k.path[0] == "marts"), key=str)
         resources["dbt"] = dbt_resource()

@@ -34,8 +34,8 @@ INSTANCE_CONFIG = (
     HEADER
     + """
 # The run history beside the warehouse: Dagster's SQLite storage, with the event log keeping its
-# database engines open instead of building one per event. Delete this file to fall back to
-# Dagster's defaults.
+# database engines open instead of building one per event. For Dagster's defaults, replace this
+# file with your own (Shopsight rewrites only a dagster.yaml that starts with its first line).
 event_log_storage:
   module: orchestration.history
   class: PooledSqliteEventLogStorage

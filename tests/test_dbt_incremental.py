@@ -245,3 +245,44 @@ def test_windowed_build_tests_the_rows_it_wrote(builds: dict[str, Any], tmp_path
     assert written > 0  # the window's rows were rebuilt, so the windowed tests saw rows
     full = run_dbt(["test", "--select", "fct_sessions"], warehouse, tmp_path / "dbt", check=False)
     assert full.statuses("test")[result["unique_id"]] == "fail"
+
+
+def test_windowed_build_recounts_the_traffic_of_the_days_it_rebuilt(
+    builds: dict[str, Any], tmp_path: Path
+) -> None:
+    """`assert_overview_traffic_matches_sessions` on a run with a pinned window recounts only
+    the days whose sessions the run rebuilt: a wrong count left on an older day is the full
+    test's to find, a wrong count on a rebuilt day fails the windowed run."""
+    warehouse = tmp_path / "traffic.duckdb"
+    shutil.copyfile(builds["incremental"], warehouse)
+    window_start = builds["first_late"] - timedelta(days=7)
+    test_name = "assert_overview_traffic_matches_sessions"
+
+    def plant(day: date) -> None:
+        # In the per-day rollup, which the overview copies and a windowed build leaves alone
+        # on the days it does not rebuild.
+        con = duckdb.connect(str(warehouse))
+        try:
+            changed = con.execute(
+                "update intermediate.int_sessions__daily_traffic "
+                "set visitors = visitors + 1 where session_date = ? returning 1",
+                [day],
+            ).fetchall()
+        finally:
+            con.close()
+        assert len(changed) == 1
+
+    def windowed_build(*models: str) -> str:
+        build = ["build", "--select", *models, "--exclude", "resource_type:unit_test"]
+        run = run_dbt(build, warehouse, tmp_path / "dbt",
+                      env={MIN_DATE_ENV: window_start.isoformat()}, check=False)  # fmt: skip
+        return next(r["status"] for r in run.results if test_name in r["unique_id"])
+
+    plant(window_start - timedelta(days=10))
+    sessions = ("int_sessions__converted", "fct_sessions")
+    assert windowed_build(*sessions, "int_sessions__daily_traffic", "kpi_overview_daily") == "pass"
+    full = run_dbt(["test", "--select", test_name], warehouse, tmp_path / "dbt", check=False)
+    assert set(full.statuses("test").values()) == {"fail"}
+
+    plant(window_start + timedelta(days=2))  # the rollup is not rebuilt: its wrong count stays
+    assert windowed_build(*sessions, "kpi_overview_daily") == "fail"

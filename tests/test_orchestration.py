@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from dagster import (
+    AssetCheckKey,
     AssetKey,
     DagsterInstance,
     RunRequest,
@@ -21,6 +22,7 @@ from dagster import (
     build_sensor_context,
 )
 
+from orchestration.assets.dbt import dbt_project
 from orchestration.assets.publish import failed_gates
 from orchestration.build import build_definitions
 from orchestration.checks.suites import EXPECTATIONS_DIR_ENV, contract_suite
@@ -84,6 +86,18 @@ def test_asset_graph_reads_raw_to_serving(tmp_path: Path) -> None:
     for e in contract.ENTITIES:
         for name in ("reconciliation", "readable_deliveries", "quarantine_rate", "expectations"):
             assert (e.name, name) in checks
+    # Every dbt data test is a check of a model, singular tests that read several models too
+    # (they name theirs in `meta.dagster.ref`); none is left a bare observation.
+    manifest = json.loads(Path(dbt_project().manifest_path).read_text())
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    dbt_checks = {c.name for c in graph.asset_check_keys if c.asset_key.path[0] != "raw"}
+    assert tests - dbt_checks == set()
+    overview = AssetKey(["marts", "kpi_overview_daily"])
+    for name in (
+        "assert_overview_traffic_matches_sessions",
+        "assert_overview_equals_sales_by_terminal_group",
+    ):
+        assert AssetCheckKey(overview, name) in graph.asset_check_keys
 
 
 def _strict_suites(tmp_path: Path) -> Path:

@@ -1,5 +1,8 @@
 -- Every attributed line points at a product click on the line's own sku, by a person resolving
 -- to the order's buyer, in the 7 days up to the order.
+-- Dagster shows this test as a check of int_order_lines__attributed (it reads more than one model).
+{{ config(meta={'dagster': {'ref': {'name': 'int_order_lines__attributed'}}}) }}
+
 select
     lines.order_id,
     lines.line_no,

@@ -1,4 +1,7 @@
 -- A creator's attributed GMV of a day is the sum over their content in kpi_content_attribution.
+-- Dagster shows this test as a check of kpi_creator_daily (it reads more than one model).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_creator_daily'}}}) }}
+
 with
 
 by_content as (

@@ -1,6 +1,9 @@
 -- Each month, the five lifecycle states partition the buyers whose first counted order is on
 -- or before the month's end, and the three active states are exactly the month's buyers in
 -- kpi_customer_channels_monthly.
+-- Dagster shows this test as a check of kpi_customer_lifecycle_monthly (it reads more than one model).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_customer_lifecycle_monthly'}}}) }}
+
 with
 
 states as (

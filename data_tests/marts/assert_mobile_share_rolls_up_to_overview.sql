@@ -1,5 +1,8 @@
 -- Summing the brand-level numerators and denominators of kpi_mobile_share_daily gives the
 -- overview's wireless and online GMV of the day, hence its mobile share.
+-- Dagster shows this test as a check of kpi_mobile_share_daily (it reads more than one model).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_mobile_share_daily'}}}) }}
+
 with
 
 brands as (

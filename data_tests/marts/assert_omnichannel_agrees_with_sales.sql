@@ -1,5 +1,8 @@
 -- The omnichannel mart's online orders and store-till GMV match kpi_sales_daily's terminal
 -- groups (wireless + pc, and offline) on every date.
+-- Dagster shows this test as a check of kpi_omnichannel_daily (it reads more than one model).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_omnichannel_daily'}}}) }}
+
 with
 
 sales as (

@@ -1,5 +1,8 @@
 -- The overview's daily GMV, net sales and orders equal the sum of the day's terminal groups in
 -- kpi_sales_daily: two marts, one set of counted orders.
+-- Dagster shows this test as a check of kpi_overview_daily (it reads more than one model).
+{{ config(meta={'dagster': {'ref': {'name': 'kpi_overview_daily'}}}) }}
+
 with
 
 sales as (

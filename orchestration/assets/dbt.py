@@ -113,10 +113,15 @@ def ensure_manifest(project: DbtProject) -> Path:
     return manifest
 
 
-def incremental_mart_days(manifest: Path) -> dict[str, str]:
+def load_manifest(project: DbtProject) -> dict[str, Any]:
+    """The project's manifest (`ensure_manifest`), read once for everything that needs it."""
+    return json.loads(ensure_manifest(project).read_text())
+
+
+def incremental_mart_days(manifest: Mapping[str, Any]) -> dict[str, str]:
     """Marts that dbt keeps incremental by whole days, as table -> date key (their
     `unique_key`): publish patches those day by day instead of copying them whole."""
-    nodes = json.loads(Path(manifest).read_text()).get("nodes", {})
+    nodes = manifest.get("nodes", {})
     out: dict[str, str] = {}
     for node in nodes.values():
         config = node.get("config") or {}
@@ -254,9 +259,7 @@ def dbt_failures(target_path: Path) -> list[str]:
     ]
 
 
-def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
-    manifest = ensure_manifest(project)
-
+def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> AssetsDefinition:
     @dbt_assets(
         manifest=manifest,
         project=project,

@@ -9,6 +9,7 @@ and a summary row in `ops.check_results`.
 import json
 import os
 import time
+import warnings
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -38,8 +39,13 @@ CHECK_NAME = "expectations"
 def _context() -> Any:
     """One ephemeral GX context per process (GX's import and set-up cost seconds)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    with warnings.catch_warnings():
+        # GX imports pyspark if it is installed (it is, for the Spark engine), and pyspark warns
+        # on every import that it does not fully support pandas 3: noise in every run's output,
+        # about a pandas API of pyspark's that Shopsight does not use.
+        warnings.filterwarnings("ignore", message="PySpark does not yet", category=FutureWarning)
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
