@@ -35,6 +35,8 @@ INCREMENTAL_MODELS = (
     "int_content_events__daily_reach",
     "int_content_events__creator_reach",
 )
+# Staging tables kept one row per key out of versions delivered over time.
+KEYED_STAGING = ("stg_sales__orders", "stg_sales__order_items", "stg_sales__shipments")
 # Build everything but the data tests (they run in the integration tests); seeds included.
 BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
@@ -86,6 +88,7 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
         "int_content_events__daily_reach": "last_built_at",
         "int_content_events__creator_reach": "last_built_at",
         "kpi_content_uv_growth": "recounted",
+        **{model: "as touched" for model in KEYED_STAGING},
     }
     for model, marker in markers.items():
         assert marker not in _compiled(first, model)
@@ -128,6 +131,7 @@ def test_incremental_marts_equal_full_refresh(builds: dict[str, Any]) -> None:
         assert tables_in(inc, "marts") == marts
         relations = [f"marts.{t}" for t in marts]
         relations += [f"intermediate.{m}" for m in INCREMENTAL_MODELS]
+        relations += [f"staging.{m}" for m in KEYED_STAGING]
         differing = []
         for relation in relations:
             a = read_table(inc, relation, drop=("built_at",))
@@ -286,3 +290,84 @@ def test_windowed_build_recounts_the_traffic_of_the_days_it_rebuilt(
 
     plant(window_start + timedelta(days=2))  # the rollup is not rebuilt: its wrong count stays
     assert windowed_build(*sessions, "kpi_overview_daily") == "fail"
+
+
+def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_path: Path) -> None:
+    """The sales staging tables re-rank only the keys their window touched, and still end as a
+    full refresh does when a delivery in the window refunds an order a month old, re-sends a
+    stale version of another (an older updated_at, which must lose), and withdraws an order it
+    held (a re-delivered folder without it: the order and its lines must go)."""
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copyfile(builds["incremental"], incremental)
+    last_day = LAST_BATCH[1]
+    con = duckdb.connect(str(incremental))
+    try:
+        old, stale = (r[0] for r in con.execute(
+            "select order_id from staging.stg_sales__orders where status = 'paid' "
+            "and order_date < date '2015-10-15' order by order_id limit 2"
+        ).fetchall())  # fmt: skip
+        withdrawn = con.execute(
+            "select order_id from raw.orders group by order_id "
+            "having count(*) = 1 and min(_dt) >= ? order by order_id limit 1",
+            [LAST_BATCH[0]],
+        ).fetchone()[0]
+        con.execute(
+            "insert into raw.orders select * replace ('refunded' as status, "
+            "updated_at + interval 30 day as updated_at, ? as _dt) "
+            "from raw.orders where order_id = ?",
+            [last_day, old],
+        )
+        con.execute(
+            "insert into raw.orders select * replace (order_amount + 1 as order_amount, "
+            "updated_at - interval 1 hour as updated_at, ? as _dt) "
+            "from raw.orders where order_id = ?",
+            [last_day, stale],
+        )
+        for entity in ("orders", "order_items", "shipments"):
+            con.execute(f"delete from raw.{entity} where order_id = ?", [withdrawn])
+    finally:
+        con.close()
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(incremental, full)
+
+    select = ["--select", *(f"{m}+" for m in KEYED_STAGING)]
+    window_start = LAST_BATCH[0] - timedelta(days=7)
+    window = {"min_date": window_start.isoformat()}
+    windowed = run_dbt([*BUILD, *select], incremental, tmp_path / "dbt", dbt_vars=window)
+    assert "as touched" in _compiled(windowed, "stg_sales__orders")
+    run_dbt([*BUILD, *select, "--full-refresh"], full, tmp_path / "dbt_full")
+
+    inc = duckdb.connect(str(incremental), read_only=True)
+    ref = duckdb.connect(str(full), read_only=True)
+    try:
+        relations = [f"staging.{m}" for m in KEYED_STAGING] + ["marts.fct_orders"]
+        differing = []
+        for relation in relations:
+            a = read_table(inc, relation, drop=("built_at",))
+            b = read_table(ref, relation, drop=("built_at",))
+            if found := differences(a, b):
+                differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
+        states = dict(inc.execute(
+            "select order_id, status from staging.stg_sales__orders where order_id in (?, ?, ?)",
+            [old, stale, withdrawn],
+        ).fetchall())  # fmt: skip
+        lines_left = inc.execute(
+            "select count(*) from staging.stg_sales__order_items where order_id = ?", [withdrawn]
+        ).fetchone()[0]
+        rewritten, kept = inc.execute(
+            "select count(*) filter (where built_at = "
+            "(select max(built_at) from staging.stg_sales__orders)), count(*) "
+            "from staging.stg_sales__orders"
+        ).fetchone()
+        delivered_in_window = inc.execute(
+            "select count(distinct order_id) from raw.orders where _dt >= ?", [window_start]
+        ).fetchone()[0]
+    finally:
+        inc.close()
+        ref.close()
+    assert not differing, "\n".join(differing)
+    assert states == {old: "refunded", stale: "paid"}
+    assert lines_left == 0
+    # the run rewrote exactly the orders with a version delivered in its window (the refunded
+    # and the stale one among them), not the whole table
+    assert rewritten == delivered_in_window < kept

@@ -282,3 +282,12 @@
 {% macro spark__type_double() -%}
     double
 {%- endmacro %}
+
+
+{#- ---------------------------------------------------------------------------------------- -#}
+{#- Keyed staging tables (macros/cross_db/incremental_by_key.sql)                             -#}
+{#- ---------------------------------------------------------------------------------------- -#}
+
+{% macro spark__incremental_by_key(unique_key, source_name, table_name) -%}
+    {{ return({'materialized': 'view'}) }}
+{%- endmacro %}
