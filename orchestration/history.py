@@ -13,7 +13,6 @@ written by `ensure_instance_config`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,7 +50,6 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         # Before Dagster's __init__, which already connects (to migrate the index).
         self._engines: dict[str, Any] = {}  # by shard, least recently used first
-        self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data)
 
     @classmethod
@@ -61,20 +59,20 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> Any:
-        with self._engines_lock:
-            engine = self._engines.pop(shard, None)
-            if engine is None:
-                engine = create_engine(
-                    self.conn_string_for_shard(shard),
-                    # Connections are used under `_db_lock`, one thread at a time, but not
-                    # always by the thread that opened them (`dagster dev` serves from several).
-                    connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-                )
-            self._engines[shard] = engine  # now the most recently used
-            while len(self._engines) > MAX_OPEN_SHARDS:
-                oldest = next(iter(self._engines))
-                self._engines.pop(oldest).dispose()
-            return engine
+        # Called only under Dagster's `_db_lock` (from `_connect`), which guards `_engines` too.
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                # Connections are used under `_db_lock`, one thread at a time, but not always
+                # by the thread that opened them (`dagster dev` serves from several).
+                connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+        self._engines[shard] = engine  # now the most recently used
+        while len(self._engines) > MAX_OPEN_SHARDS:
+            oldest = next(iter(self._engines))
+            self._engines.pop(oldest).dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Any]:
@@ -90,7 +88,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def dispose(self) -> None:
         super().dispose()
-        with self._engines_lock:
+        with self._db_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()

@@ -49,7 +49,8 @@ INCREMENTAL_STAGING = {
     # the two largest event sources, by day
     "stg_channel__sessions",
     "stg_content__content_events",
-    # versioned sales entities, by key (macros/cross_db/incremental_by_key.sql)
+    # entities delivered again over time, by key (macros/cross_db/incremental_by_key.sql)
+    "stg_content__content_items",
     "stg_sales__orders",
     "stg_sales__order_items",
     "stg_sales__shipments",

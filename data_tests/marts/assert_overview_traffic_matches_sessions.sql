@@ -5,6 +5,7 @@
 -- days' counts were checked when they were built. Without a window, every day is.
 -- Dagster shows this test as a check of kpi_overview_daily (it reads more than one model).
 {{ config(meta={'dagster': {'ref': {'name': 'kpi_overview_daily'}}}) }}
+{%- set windowed = pinned_min_date() %}
 
 with
 
@@ -12,7 +13,7 @@ tested_days as (
 
     select distinct session_date
     from {{ ref('fct_sessions') }}
-    {% if pinned_min_date() -%}
+    {% if windowed -%}
         where built_at = {{ run_timestamp() }}
     {%- endif %}
 
@@ -36,7 +37,7 @@ overview as (
 
     select overview_daily.*
     from {{ ref('kpi_overview_daily') }} as overview_daily
-    {% if pinned_min_date() -%}
+    {% if windowed -%}
         inner join tested_days
             on overview_daily.date = tested_days.session_date
     {%- endif %}

@@ -57,7 +57,12 @@ session_orders as (
         count(*) as orders,
         sum(order_amount) as gmv
     from {{ ref('int_orders__counted') }}
-    where session_id is not null
+    where
+        session_id is not null
+        {% if is_incremental() %}
+            -- only the sessions being rebuilt: grouping every order ever made grew with history
+            and session_id in (select sessions.session_id from sessions)
+        {% endif %}
     group by 1
 
 ),

@@ -55,19 +55,30 @@ items as (
 
 ),
 
+{% if is_incremental() %}
+    click_days as (
+
+        -- A click counts for orders in the 7 days after it, so an order day being rebuilt
+        -- needs the clicks of its own day and the 8 business days before it (a day of slack
+        -- for the business date's offset). Reading every click from the earliest rebuilt day
+        -- on made a run grow with history: a re-identified click a year old reopens its day.
+        select distinct calendar.date_day as event_date
+        from (select distinct orders.order_date from orders) as order_days
+        inner join {{ ref('int_calendar__days') }} as calendar
+            on
+                calendar.date_day <= order_days.order_date
+                and {{ dbt.dateadd('day', 8, 'calendar.date_day') }} >= order_days.order_date
+
+    ),
+{% endif %}
+
 clicks as (
 
-    -- A click counts for orders in the 7 days after it, so the orders being rebuilt need only
-    -- the clicks from 8 business days before the earliest of them (a day of slack for the
-    -- business date's offset); reading all click history made one-day runs grow with it.
     select * from {{ ref('int_content_events__resolved') }}
     where
         event_type = 'product_click'
         {% if is_incremental() %}
-            and event_date >= (
-                select cast({{ dbt.dateadd('day', -8, 'min(orders.order_date)') }} as date)
-                from orders
-            )
+            and event_date in (select click_days.event_date from click_days)
         {% endif %}
 
 ),
