@@ -66,8 +66,8 @@ items as (
         from (select distinct orders.order_date from orders) as order_days
         inner join {{ ref('int_calendar__days') }} as calendar
             on
-                calendar.date_day <= order_days.order_date
-                and {{ dbt.dateadd('day', 8, 'calendar.date_day') }} >= order_days.order_date
+                order_days.order_date >= calendar.date_day
+                and order_days.order_date <= {{ dbt.dateadd('day', 8, 'calendar.date_day') }}
 
     ),
 {% endif %}
