@@ -60,3 +60,15 @@ def test_arrow_frames_give_gx_the_same_verdicts_as_plain_pandas() -> None:
         ("expect_column_values_to_be_between", "page_views"),
         ("expect_compound_columns_to_be_unique", "None"),
     }
+
+
+def test_gx_does_not_hash_the_frame_it_validates() -> None:
+    """GX's batch fingerprint (a hash of every value, computed twice per validation) is
+    switched off: the result carries no fingerprint, and the verdicts are still GX's own."""
+    result = validate_frame(
+        "sessions", _sessions_with_planted_faults().to_pandas(), suite_path("sessions")
+    )
+    assert result["success"] is False
+    markers = [r.get("meta", {}) for r in result["results"]] + [result.get("meta", {})]
+    assert "pandas_data_fingerprint" not in str(markers)
+    assert "pandas_data_fingerprint" not in str(result)

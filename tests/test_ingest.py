@@ -537,3 +537,39 @@ def test_a_malformed_batch_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
         batch_bytes_limit()
     monkeypatch.setenv("SHOPSIGHT_INGEST_BATCH_MB", "64")
     assert batch_bytes_limit() == 64 * 1024 * 1024
+
+
+def test_copies_and_conflicts_are_judged_among_rows_that_break_no_rule(
+    landing: Path, warehouse: Path
+) -> None:
+    """Copies and repeated keys are numbered only among rows without a reason of their own:
+    a broken row keeps its own reason whether or not it repeats, and does not make a valid row
+    with its key a conflicting duplicate."""
+    w = make_world(D1)
+    valid, other = w["content_events"][0], w["content_events"][1]
+    broken = dict(valid, event_id="ev-broken", event_type="teleport")
+    conflict = dict(other, platform_user_id="someone-else")
+    twin_of_valid_key = dict(valid, event_type="teleport")  # same key, broken on its own
+    w["content_events"] += [
+        dict(valid),  # rows 3-4: exact copies of row 1 -> duplicates
+        dict(valid),
+        broken,  # rows 5-6: a broken row and its copy -> both bad_enum
+        dict(broken),
+        conflict,  # row 7: row 2's key with another value -> rows 2, 7, 8 conflict
+        dict(conflict),  # row 8: an exact copy of a conflicting row conflicts too
+        twin_of_valid_key,  # row 9: bad_enum; row 1 still loads
+    ]
+    write_world(landing, D1, w)
+    loads = ingest(warehouse, landing, "t")
+    events = loads["content_events"].deliveries[0]
+    got = sorted((q[3], q[5]) for q in quarantine(warehouse) if q[0] == "content_events")
+    assert got == [
+        (2, "conflicting_duplicate"),
+        (5, "bad_enum"),
+        (6, "bad_enum"),
+        (7, "conflicting_duplicate"),
+        (8, "conflicting_duplicate"),
+        (9, "bad_enum"),
+    ]
+    assert (events.landed, events.loaded, events.quarantined, events.duplicates) == (9, 1, 6, 2)
+    assert count(warehouse, "select list(_row_number) from raw.content_events") == [1]

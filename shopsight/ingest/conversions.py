@@ -42,11 +42,10 @@ def typed_from_text(expr: str, ctype: contract.ColumnType) -> str:
     if ctype == "decimal":
         return f"case when {_matches(expr, DECIMAL_PATTERN)} then try_cast({expr} as {target}) end"
     if ctype == "timestamp":
-        # Normalise a `+0800` offset to `+08:00` before the cast; the instant is kept in UTC.
-        return (
-            f"case when {_matches(expr, TIMESTAMP_PATTERN)} then try_cast("
-            f"regexp_replace({expr}, '([+-]\\d{{2}})(\\d{{2}})$', '\\1:\\2') as {target}) end"
-        )
+        # DuckDB reads every offset form the pattern admits (`Z`, `+08`, `+0800`, `+08:00`);
+        # the instant is kept in UTC.
+        readable = _matches(expr, TIMESTAMP_PATTERN)
+        return f"case when {readable} then try_cast({expr} as {target}) end"
     if ctype == "date":
         return f"case when {_matches(expr, DATE_PATTERN)} then try_cast({expr} as {target}) end"
     if ctype == "boolean":

@@ -27,7 +27,7 @@ from shopsight.ingest.readers import Staged, stage
 from shopsight.ingest.rules import LOOKUP_DEPENDENCIES
 from shopsight.ingest.schema import ensure_schema
 from shopsight.ingest.sqltext import ident, in_list, lit
-from shopsight.ingest.validate import build_verdicts
+from shopsight.ingest.validate import judge
 
 # Landing bytes per load batch (`batches`), overridable for machines with more or less memory.
 BATCH_MB_ENV = "SHOPSIGHT_INGEST_BATCH_MB"
@@ -216,7 +216,7 @@ def _load_batch(
     for name in members:
         e = contract.entity(name)
         staged[name] = stage(con, e, by_entity[name], landing_dir, f"_stg_{name}")
-        con.execute(build_verdicts(e, f"_stg_{name}", f"_chk_{name}"))
+        judge(con, e, f"_stg_{name}", f"_chk_{name}")
         fail_truncated(con, e, by_entity[name], staged[name], landing_dir)
     if unit == "orders":
         _fail_together(staged["orders"], staged["order_items"])

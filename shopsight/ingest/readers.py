@@ -102,6 +102,7 @@ def stage(
     staged = Staged(table=table)
     with ExitStack() as opened:
         _stage_files(con, entity, deliveries, landing_dir, staged, opened)
+    con.execute("drop table if exists _ingest_scan")  # a batch's text: free it now
     if staged.failed:
         # A delivery fails whole: drop rows its other (readable) files already staged.
         dts = ", ".join(lit(dt.isoformat()) for dt in staged.failed)
@@ -256,15 +257,28 @@ def _insert_from_scan(
     ok_extra: dict[str, str],
     raw_expr: str,
     row_number_expr: str | None = None,
+    scan_columns: str = "",
 ) -> None:
     """Materialise `scan_sql` (in file order; None: `_ingest_scan` exists), then stage its rows.
 
     The scan is materialised first because DuckDB keeps insertion order: the temp table's rowid
     then follows file order and row order, which gives each row its row number in its file.
+    A scan whose rows carry their number (`row_number_expr`: Parquet's `file_row_number`) is
+    read straight into the staging table instead, saving a copy of every row.
+    `scan_columns` adds expressions computed once per scanned row (`, expr as name`) that the
+    value expressions may read as `s.name`.
     """
-    if scan_sql is not None:
-        con.execute(f"create or replace temp table _ingest_scan as {scan_sql}")
+    if scan_columns and row_number_expr:
+        raise ValueError("scan_columns replace the scan's rowid: give no row_number_expr")
     rn = row_number_expr or "row_number() over (partition by s.filename order by s.rowid)"
+    source = "_ingest_scan s"
+    if scan_sql is not None and row_number_expr is not None:
+        source = f"({scan_sql}) s"  # rows carry their own number: no need to keep file order
+    elif scan_sql is not None:
+        con.execute(f"create or replace temp table _ingest_scan as {scan_sql}")
+    if scan_columns:
+        source = f"(select *, rowid as _scan_rowid{scan_columns} from _ingest_scan) s"
+        rn = "row_number() over (partition by s.filename order by s._scan_rowid)"
     select = ["f.rel", rn, "f.dt", raw_expr]
     for c in entity.columns:
         text = text_exprs[c.name]
@@ -275,7 +289,7 @@ def _insert_from_scan(
         select += [text, typed, ok]
     con.execute(
         f"insert into {staged.table} select {', '.join(select)} "
-        "from _ingest_scan s join _ingest_files f on f.filename = s.filename"
+        f"from {source} join _ingest_files f on f.filename = s.filename"
     )
 
 
@@ -410,29 +424,55 @@ def _stage_jsonl(
         con.execute(f"create or replace temp table _ingest_scan as {scan}")
         _check_every_line_was_read(con, group)
         # A line that is valid JSON but not an object cannot be a row of the entity.
+        # Looked for first, numbered only when found: numbering every line costs a window.
         bad = con.execute(
-            "select filename, n from (select filename, json, row_number() over "
-            "(partition by filename order by rowid) n from _ingest_scan) "
-            "where json is null or json_type(json) <> 'OBJECT' limit 1"
+            "select filename, rowid from _ingest_scan "
+            "where json is null or json_type(json) <> 'OBJECT' order by rowid limit 1"
         ).fetchone()
         if bad:
-            raise FileError(Path(bad[0]), f"line {bad[1]} is not a JSON object")
+            (line,) = con.execute(
+                "select count(*) from _ingest_scan where filename = $1 and rowid <= $2", bad
+            ).fetchone() or (0,)
+            raise FileError(Path(bad[0]), f"line {line} is not a JSON object")
+        # Every key is extracted in one call per row: DuckDB parses the document once per call,
+        # so one call per column parsed each line twice per column (value and JSON type).
+        paths = [
+            lit("$." + c.name) if c.name.isidentifier() else lit(f'$."{c.name}"')
+            for c in entity.columns
+        ]
+        arrays = [i for i, c in enumerate(entity.columns) if c.type == "string_array"]
+        scan_columns = (
+            f", json_extract_string(json, [{', '.join(paths)}]) as _values"
+            f", json_type(json, [{', '.join(paths)}]) as _types"
+        )
+        if arrays:
+            array_paths = ", ".join(paths[i] for i in arrays)
+            scan_columns += f", json_extract(json, [{array_paths}])::varchar[] as _arrays"
         text: dict[str, str] = {}
         ok_extra: dict[str, str] = {}
-        for c in entity.columns:
-            path = lit("$." + c.name) if c.name.isidentifier() else lit(f'$."{c.name}"')
-            jtype = f"json_type(s.json, {path})"
+        for i, c in enumerate(entity.columns):
+            jtype = f"s._types[{i + 1}]"
             if c.type == "string_array":
                 text[c.name] = (
                     f"case when {jtype} is null or {jtype} = 'NULL' then null "
-                    f"else json_extract(s.json, {path})::varchar end"
+                    f"else s._arrays[{arrays.index(i) + 1}] end"
                 )
             else:
-                text[c.name] = f"nullif(json_extract_string(s.json, {path}), '')"
+                text[c.name] = f"nullif(s._values[{i + 1}], '')"
                 # An object or array where a scalar belongs is unreadable as the column's type.
                 ok_extra[c.name] = f"coalesce({jtype} not in ('OBJECT', 'ARRAY'), true)"
         typed = {c.name: typed_from_text(text[c.name], c.type) for c in entity.columns}
-        _insert_from_scan(con, entity, staged, None, text, typed, ok_extra, "s.json::varchar")
+        _insert_from_scan(
+            con,
+            entity,
+            staged,
+            None,
+            text,
+            typed,
+            ok_extra,
+            "s.json::varchar",
+            scan_columns=scan_columns,
+        )
 
     good = list(files)
     _read_groups(con, [good], staged, insert)

@@ -8,6 +8,8 @@ Exact copies of a row inside one delivery get `_copy > 1` and the verdict of the
 
 from __future__ import annotations
 
+import duckdb
+
 from shopsight import contract
 from shopsight.ingest.conversions import TYPE_WORDS
 from shopsight.ingest.rules import LOOKUPS, violation_sql
@@ -116,31 +118,15 @@ def reference_checks(entity: contract.Entity) -> tuple[list[str], list[tuple[str
     return joins, checks
 
 
-def build_verdicts(entity: contract.Entity, staged: str, out: str) -> str:
-    """SQL creating temp table `out`: the staged rows plus `_copy`, `_keycount` and `_verdict`."""
-    typed = typed_names(entity, "s.")
-    lookup_joins: list[str] = []
-    lookup_cols: list[str] = []
-    for lk in LOOKUPS.get(entity.name, ()):
-        lookup_joins.append(lk.join.format(**typed))
-        lookup_cols += list(lk.columns)
-    ref_joins, ref_checks = reference_checks(entity)
-    ref_cols = [select for _, select, _ in ref_checks]
-    select_extra = "".join(", " + c for c in lookup_cols + ref_cols)
-
-    own = own_checks(entity)
-    own_case = "case " + " ".join(f"when {cond} then {v}" for cond, v in own) + " end"
-    text_cols = ", ".join(ident(c.name) for c in entity.columns)
-    key = list(entity.primary_key)
-    if entity.versioned_by and entity.versioned_by not in key:
-        key.append(entity.versioned_by)
-    key_cols = ", ".join(ident(k + "__t") for k in key)
+def _later_case(entity: contract.Entity, keycount: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The verdict of a row given its own verdict `_own` and its key's count `keycount`."""
+    key = verdict_key(entity)
     key_text = " || ', ' || ".join(f"{lit(k + '=')} || coalesce({ident(k)}, '')" for k in key)
-
     conflict = f"{key_text} || {lit(' appears with different values in this delivery')}"
     later: list[str] = [
-        f"when _keycount > 1 then {verdict('conflicting_duplicate', key[0], conflict)}"
+        f"when {keycount} > 1 then {verdict('conflicting_duplicate', key[0], conflict)}"
     ]
+    _, ref_checks = reference_checks(entity)
     for col, _, msg in ref_checks:
         cond = f"{ident(col + '__t')} is not null and _ref_{col} is null"
         later.append(f"when {cond} then {verdict('unknown_reference', col, msg)}")
@@ -151,8 +137,51 @@ def build_verdicts(entity: contract.Entity, staged: str, out: str) -> str:
                 msg = lit(f"rule {rule.code}: {rule.description}")
                 unknown = verdict("unknown_reference", rule.columns[-1], msg)
                 later.append(f"when coalesce({pred}, false) then {unknown}")
-    final_case = "case when _own is not null then _own " + " ".join(later) + " end"
-    return f"""
+    return "case when _own is not null then _own " + " ".join(later) + " end", ref_checks
+
+
+def verdict_key(entity: contract.Entity) -> list[str]:
+    """The columns whose values must not repeat with different contents in one delivery."""
+    key = list(entity.primary_key)
+    if entity.versioned_by and entity.versioned_by not in key:
+        key.append(entity.versioned_by)
+    return key
+
+
+def verdict_statements(entity: contract.Entity, staged: str, out: str) -> list[str]:
+    """SQL creating temp table `out`: the staged rows plus `_own`, `_copy`, `_keycount` and
+    `_verdict`, as statements to run in order.
+
+    Copies and conflicting duplicates matter only among rows that break no rule of their own
+    (a row that does is quarantined with that reason, copy or not) and that share their
+    delivery date and key (exact copies share every value, the key included). The first
+    statement judges every row as if its key were unique in its delivery; the window functions
+    that number copies and count a key's distinct rows then run only over the few rows whose
+    key repeats, instead of partitioning the whole batch by every column. (`_copy` and
+    `_keycount` of a row with a reason of its own are therefore 1 and 0: nothing reads them.)
+    """
+    typed = typed_names(entity, "s.")
+    lookup_joins: list[str] = []
+    lookup_cols: list[str] = []
+    for lk in LOOKUPS.get(entity.name, ()):
+        lookup_joins.append(lk.join.format(**typed))
+        lookup_cols += list(lk.columns)
+    ref_joins, _ = reference_checks(entity)
+    final_case, ref_checks = _later_case(entity, "_keycount")
+    shared_final_case, _ = _later_case(entity, "w._shared_keycount")
+    ref_cols = [select for _, select, _ in ref_checks]
+    select_extra = "".join(", " + c for c in lookup_cols + ref_cols)
+
+    own = own_checks(entity)
+    own_case = "case " + " ".join(f"when {cond} then {v}" for cond, v in own) + " end"
+    key = verdict_key(entity)
+    key_cols = ", ".join(ident(k + "__t") for k in key)
+    key_match = " and ".join(
+        f"o.{ident(k + '__t')} is not distinct from d.{ident(k + '__t')}" for k in key
+    )
+    text_cols_o = ", ".join(f"o.{ident(c.name)}" for c in entity.columns)
+    return [
+        f"""
 create or replace temp table {out} as
 with looked as (
   select s.*{select_extra}
@@ -161,14 +190,32 @@ with looked as (
   {" ".join(ref_joins)}
 ),
 own as (select *, {own_case} as _own from looked),
-counted as (
-  select *, row_number() over (partition by _dt, {text_cols} order by _file, _row_number) as _copy
-  from own
-),
-keyed as (
-  select *, count(*) filter (where _own is null and _copy = 1)
-    over (partition by _dt, {key_cols}) as _keycount
-  from counted
-)
-select * exclude (_own), {final_case} as _verdict from keyed
-"""
+single as (select *, 1::bigint as _copy, (_own is null)::bigint as _keycount from own)
+select *, {final_case} as _verdict from single
+""",
+        f"""
+update {out} set _copy = w._shared_copy, _keycount = w._shared_keycount,
+  _verdict = {shared_final_case}
+from (
+  select _file, _row_number, _shared_copy,
+         count(*) filter (where _shared_copy = 1)
+           over (partition by _dt, {key_cols}) as _shared_keycount
+  from (
+    select o.*, row_number() over (partition by o._dt, {text_cols_o} order by o._file,
+      o._row_number) as _shared_copy
+    from {out} o
+    semi join (
+      select _dt, {key_cols} from {out} where _own is null group by all having count(*) > 1
+    ) d on o._dt = d._dt and {key_match}
+    where o._own is null
+  )
+) w
+where {out}._file = w._file and {out}._row_number = w._row_number
+""",
+    ]
+
+
+def judge(con: duckdb.DuckDBPyConnection, entity: contract.Entity, staged: str, out: str) -> None:
+    """Create temp table `out`: every staged row with its verdict (see `verdict_statements`)."""
+    for statement in verdict_statements(entity, staged, out):
+        con.execute(statement)
