@@ -119,6 +119,13 @@ class Entity:
         return tuple(c.name for c in self.columns)
 
     @property
+    def version_key(self) -> tuple[str, ...]:
+        """The columns that name one version of a row: unique within a delivery."""
+        if self.versioned_by and self.versioned_by not in self.primary_key:
+            return (*self.primary_key, self.versioned_by)
+        return self.primary_key
+
+    @property
     def required_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.required)
 

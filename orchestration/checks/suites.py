@@ -55,10 +55,7 @@ def contract_suite(e: contract.Entity) -> dict[str, Any]:
             exps.append(
                 _exp("expect_column_values_to_be_between", column=c.name, min_value=c.min_value)
             )
-    key = list(e.primary_key)
-    if e.versioned_by and e.versioned_by not in key:
-        key.append(e.versioned_by)
-    exps.append(_exp("expect_compound_columns_to_be_unique", column_list=[*key, "_dt"]))
+    exps.append(_exp("expect_compound_columns_to_be_unique", column_list=[*e.version_key, "_dt"]))
     for name in ("_source_file", "_row_number", "_dt", "_loaded_at"):
         exps.append(_exp("expect_column_values_to_not_be_null", column=name))
     return {

@@ -118,15 +118,16 @@ def reference_checks(entity: contract.Entity) -> tuple[list[str], list[tuple[str
     return joins, checks
 
 
-def _later_case(entity: contract.Entity, keycount: str) -> tuple[str, list[tuple[str, str, str]]]:
+def _later_case(
+    entity: contract.Entity, ref_checks: list[tuple[str, str, str]], keycount: str
+) -> str:
     """The verdict of a row given its own verdict `_own` and its key's count `keycount`."""
-    key = verdict_key(entity)
+    key = entity.version_key
     key_text = " || ', ' || ".join(f"{lit(k + '=')} || coalesce({ident(k)}, '')" for k in key)
     conflict = f"{key_text} || {lit(' appears with different values in this delivery')}"
     later: list[str] = [
         f"when {keycount} > 1 then {verdict('conflicting_duplicate', key[0], conflict)}"
     ]
-    _, ref_checks = reference_checks(entity)
     for col, _, msg in ref_checks:
         cond = f"{ident(col + '__t')} is not null and _ref_{col} is null"
         later.append(f"when {cond} then {verdict('unknown_reference', col, msg)}")
@@ -137,15 +138,7 @@ def _later_case(entity: contract.Entity, keycount: str) -> tuple[str, list[tuple
                 msg = lit(f"rule {rule.code}: {rule.description}")
                 unknown = verdict("unknown_reference", rule.columns[-1], msg)
                 later.append(f"when coalesce({pred}, false) then {unknown}")
-    return "case when _own is not null then _own " + " ".join(later) + " end", ref_checks
-
-
-def verdict_key(entity: contract.Entity) -> list[str]:
-    """The columns whose values must not repeat with different contents in one delivery."""
-    key = list(entity.primary_key)
-    if entity.versioned_by and entity.versioned_by not in key:
-        key.append(entity.versioned_by)
-    return key
+    return "case when _own is not null then _own " + " ".join(later) + " end"
 
 
 def verdict_statements(entity: contract.Entity, staged: str, out: str) -> list[str]:
@@ -166,15 +159,15 @@ def verdict_statements(entity: contract.Entity, staged: str, out: str) -> list[s
     for lk in LOOKUPS.get(entity.name, ()):
         lookup_joins.append(lk.join.format(**typed))
         lookup_cols += list(lk.columns)
-    ref_joins, _ = reference_checks(entity)
-    final_case, ref_checks = _later_case(entity, "_keycount")
-    shared_final_case, _ = _later_case(entity, "w._shared_keycount")
+    ref_joins, ref_checks = reference_checks(entity)
+    final_case = _later_case(entity, ref_checks, "_keycount")
+    shared_final_case = _later_case(entity, ref_checks, "w._shared_keycount")
     ref_cols = [select for _, select, _ in ref_checks]
     select_extra = "".join(", " + c for c in lookup_cols + ref_cols)
 
     own = own_checks(entity)
     own_case = "case " + " ".join(f"when {cond} then {v}" for cond, v in own) + " end"
-    key = verdict_key(entity)
+    key = entity.version_key
     key_cols = ", ".join(ident(k + "__t") for k in key)
     key_match = " and ".join(
         f"o.{ident(k + '__t')} is not distinct from d.{ident(k + '__t')}" for k in key
