@@ -53,8 +53,8 @@ class RunSummary:
 # Dagster writes two events per (asset, partition) to its SQLite storage, each a few commits:
 # fine for a day or a week, but a two-year backfill (15 x 731 partitions) would spend many
 # minutes on bookkeeping alone. Runs over more delivery dates than this execute on an in-memory
-# instance; Shopsight's own record of them (ops.runs, ops.deliveries, ops.check_results) is kept
-# either way.
+# instance (orchestration/history.py, `backfill_instance`); Shopsight's own record of them
+# (ops.runs, ops.deliveries, ops.check_results) is kept either way.
 MAX_RECORDED_PARTITIONS = 14
 
 
@@ -141,7 +141,7 @@ def _execute(
     from dagster import DagsterInstance
 
     from orchestration.build import build_definitions
-    from orchestration.history import ensure_instance_config
+    from orchestration.history import backfill_instance, ensure_instance_config
     from orchestration.jobs import RUN_JOB_NAME
     from orchestration.partitions import FULL_REFRESH_TAG, range_tags
     from orchestration.resources import Reporter
@@ -175,7 +175,7 @@ def _execute(
             f"(history in ops.*; runs of up to {MAX_RECORDED_PARTITIONS} dates are kept in "
             f"{dagster_home(settings)})"
         )
-        instance_cm = DagsterInstance.ephemeral()
+        instance_cm = backfill_instance()
     else:
         home = dagster_home(settings)
         ensure_instance_config(home)

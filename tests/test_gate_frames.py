@@ -72,3 +72,23 @@ def test_gx_does_not_hash_the_frame_it_validates() -> None:
     markers = [r.get("meta", {}) for r in result["results"]] + [result.get("meta", {})]
     assert "pandas_data_fingerprint" not in str(markers)
     assert "pandas_data_fingerprint" not in str(result)
+
+
+def test_the_gate_reports_counts_and_values_without_row_positions() -> None:
+    """The gate validates with GX's BASIC results: the same verdicts and unexpected counts as
+    GX's default, the unexpected values the gate reports, and no per-row positions (computing
+    them copied the frame once per expectation)."""
+    table = _sessions_with_planted_faults().to_pandas()
+    basic = validate_frame("sessions", table, suite_path("sessions"))
+    summary = validate_frame("sessions", table, suite_path("sessions"), result_format="SUMMARY")
+    assert _unexpected(basic) == _unexpected(summary)
+    assert basic["success"] is summary["success"] is False
+    terminal = next(
+        r["result"]
+        for r in basic["results"]
+        if r["expectation_config"]["kwargs"].get("column") == "terminal"
+        and r["expectation_config"]["type"] == "expect_column_values_to_be_in_set"
+    )
+    assert terminal["partial_unexpected_list"] == ["fax"]
+    assert "partial_unexpected_index_list" not in str(basic)
+    assert "partial_unexpected_index_list" in str(summary)

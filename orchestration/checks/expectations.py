@@ -33,6 +33,12 @@ from shopsight import contract
 from shopsight.ingest.sqltext import ident, lit
 
 CHECK_NAME = "expectations"
+# GX's BASIC results: each expectation's unexpected count and first unexpected values, which is
+# all a gate reports. GX's default (SUMMARY) also lists the unexpected rows' positions in the
+# frame (meaningless outside a chunk), and to find them copies the whole frame, every column,
+# once per column expectation, even when nothing is unexpected: 1M sessions rows against 17
+# expectations took 0.80 s with SUMMARY and 0.25 s with BASIC, with the same verdicts.
+RESULT_FORMAT = "BASIC"
 
 
 @cache
@@ -65,7 +71,9 @@ def load_suite(path: Path) -> Any:
     return ExpectationSuite(**json.loads(path.read_text()))
 
 
-def validate_frame(entity: str, frame: pd.DataFrame, suite_file: Path) -> dict[str, Any]:
+def validate_frame(
+    entity: str, frame: pd.DataFrame, suite_file: Path, result_format: str = RESULT_FORMAT
+) -> dict[str, Any]:
     """Validate `frame` against the suite in `suite_file`; GX's result as a JSON dict."""
     ctx = _context()
     name = f"raw_{entity}"
@@ -82,7 +90,7 @@ def validate_frame(entity: str, frame: pd.DataFrame, suite_file: Path) -> dict[s
     except KeyError:
         batch_def = asset.add_batch_definition_whole_dataframe("whole")
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(load_suite(suite_file)).to_json_dict()
+    return batch.validate(load_suite(suite_file), result_format=result_format).to_json_dict()
 
 
 # Rows per validated frame: a run's deliveries are validated in chunks of whole delivery dates,

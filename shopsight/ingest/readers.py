@@ -261,8 +261,8 @@ def _insert_from_scan(
 ) -> None:
     """Materialise `scan_sql` (in file order; None: `_ingest_scan` exists), then stage its rows.
 
-    The scan is materialised first because DuckDB keeps insertion order: the temp table's rowid
-    then follows file order and row order, which gives each row its row number in its file.
+    The scan is materialised first because DuckDB keeps insertion order: the temp table's rowids
+    then run file by file in row order, which gives each row its row number in its file.
     A scan whose rows carry their number (`row_number_expr`: Parquet's `file_row_number`) is
     read straight into the staging table instead, saving a copy of every row.
     `scan_columns` adds expressions computed once per scanned row (`, expr as name`) that the
@@ -270,15 +270,22 @@ def _insert_from_scan(
     """
     if scan_columns and row_number_expr:
         raise ValueError("scan_columns replace the scan's rowid: give no row_number_expr")
-    rn = row_number_expr or "row_number() over (partition by s.filename order by s.rowid)"
-    source = "_ingest_scan s"
-    if scan_sql is not None and row_number_expr is not None:
-        source = f"({scan_sql}) s"  # rows carry their own number: no need to keep file order
-    elif scan_sql is not None:
-        con.execute(f"create or replace temp table _ingest_scan as {scan_sql}")
-    if scan_columns:
+    firsts = ""
+    if row_number_expr is not None:
+        # Rows carry their own number: no need to materialise the scan in file order.
+        rn = row_number_expr
+        source = f"({scan_sql}) s" if scan_sql is not None else "_ingest_scan s"
+    else:
+        if scan_sql is not None:
+            con.execute(f"create or replace temp table _ingest_scan as {scan_sql}")
+        # A file's rows are consecutive rowids in file order, so a row's number is its rowid
+        # less its file's first: a small group-by instead of a window that sorts every row.
+        rn = "s._scan_rowid - firsts._first_rowid + 1"
         source = f"(select *, rowid as _scan_rowid{scan_columns} from _ingest_scan) s"
-        rn = "row_number() over (partition by s.filename order by s._scan_rowid)"
+        firsts = (
+            " join (select filename, min(rowid) as _first_rowid from _ingest_scan "
+            "group by filename) firsts on firsts.filename = s.filename"
+        )
     select = ["f.rel", rn, "f.dt", raw_expr]
     for c in entity.columns:
         text = text_exprs[c.name]
@@ -289,7 +296,7 @@ def _insert_from_scan(
         select += [text, typed, ok]
     con.execute(
         f"insert into {staged.table} select {', '.join(select)} "
-        f"from {source} join _ingest_files f on f.filename = s.filename"
+        f"from {source} join _ingest_files f on f.filename = s.filename{firsts}"
     )
 
 
