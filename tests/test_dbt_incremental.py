@@ -84,9 +84,9 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
     repair of re-identified days), the last with the window Dagster pins."""
     first, *later = builds["runs"]
     markers = {
-        "int_content_events__resolved": "relinked_days",
+        "int_content_events__resolved": "relinked_groups",
         "int_sessions__converted": "relinked_days",
-        "int_order_lines__attributed": "reclicked_days",
+        "int_order_lines__attributed": "reclicked_groups",
         "fct_sessions": "last_built_at",
         "kpi_content_daily": "last_built_at",
         "int_sessions__daily_traffic": "last_built_at",
@@ -377,3 +377,94 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
     # the run rewrote exactly the orders with a version delivered in its window (the refunded
     # and the stale one among them), not the whole table
     assert rewritten == delivered_in_window < kept
+
+
+def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(
+    builds: dict[str, Any], tmp_path: Path
+) -> None:
+    """A link re-delivered to another buyer re-identifies an account's clicks a month old: the
+    windowed run ends as a full refresh does (the old buyer's line loses the credit), and
+    outside its window it rewrites the (day, bucket) groups of that account and of the buyers
+    concerned, not their whole days (macros/cross_db/incremental_by_group.sql)."""
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copyfile(builds["incremental"], incremental)
+    window_start = LAST_BATCH[0] - timedelta(days=7)
+    con = duckdb.connect(str(incremental))
+    try:
+        order_id, line_no, event_id, platform, account, old_buyer = con.execute(
+            """
+            select l.order_id, l.line_no, e.event_id, e.platform, e.platform_user_id, l.buyer_id
+            from intermediate.int_order_lines__attributed as l
+            inner join intermediate.int_content_events__resolved as e
+                on l.attributed_event_id = e.event_id
+            where l.order_date < ? - 14 and e.is_identified
+            order by l.order_id, l.line_no limit 1
+            """,
+            [window_start],
+        ).fetchone()
+        new_buyer = con.execute(
+            "select min(buyer_id) from staging.stg_sales__orders where buyer_id != ?", [old_buyer]
+        ).fetchone()[0]
+        con.execute(
+            "insert into raw.identity_links select * replace (? as buyer_id, "
+            "linked_at + interval 1 day as linked_at, ? as _dt) from raw.identity_links "
+            "where platform = ? and platform_user_id = ?",
+            [new_buyer, LAST_BATCH[1], platform, account],
+        )
+    finally:
+        con.close()
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(incremental, full)
+
+    select = ["--select", "stg_channel__identity_links+", "--exclude", "int_sessions__converted+"]
+    windowed = run_dbt([*BUILD, *select], incremental, tmp_path / "dbt",
+                       dbt_vars={"min_date": window_start.isoformat()})  # fmt: skip
+    assert "relinked_groups" in _compiled(windowed, "int_content_events__resolved")
+    run_dbt([*BUILD, *select, "--full-refresh"], full, tmp_path / "dbt_full")
+
+    inc = duckdb.connect(str(incremental), read_only=True)
+    ref = duckdb.connect(str(full), read_only=True)
+    try:
+        relations = ["intermediate.int_content_events__resolved",
+                     "intermediate.int_order_lines__attributed",
+                     "intermediate.int_content_events__daily_reach",
+                     "marts.kpi_content_attribution", "marts.kpi_content_uv_growth"]  # fmt: skip
+        differing = []
+        for relation in relations:
+            a = read_table(inc, relation, drop=("built_at",))
+            b = read_table(ref, relation, drop=("built_at",))
+            if found := differences(a, b):
+                differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
+        credit = inc.execute(
+            "select attributed_event_id from intermediate.int_order_lines__attributed "
+            "where order_id = ? and line_no = ?",
+            [order_id, line_no],
+        ).fetchone()[0]
+        person = inc.execute(
+            "select person_id from intermediate.int_content_events__resolved where event_id = ?",
+            [event_id],
+        ).fetchone()[0]
+        rewritten = {}
+        for model, day in (("int_content_events__resolved", "event_date"),
+                           ("int_order_lines__attributed", "order_date")):  # fmt: skip
+            rewritten[model] = inc.execute(
+                f"""
+                with old_days as (
+                    select {day}, built_at = (select max(built_at) from intermediate.{model})
+                        as is_rewritten
+                    from intermediate.{model} where {day} < ?
+                )
+                select count(*) filter (where is_rewritten),
+                    count(*) filter (where {day} in
+                        (select {day} from old_days where is_rewritten))
+                from old_days
+                """,
+                [window_start],
+            ).fetchone()
+    finally:
+        inc.close()
+        ref.close()
+    assert not differing, "\n".join(differing)
+    assert person == new_buyer and credit != event_id
+    for model, (rows, rows_of_their_days) in rewritten.items():
+        assert 0 < rows < rows_of_their_days, (model, rows, rows_of_their_days)

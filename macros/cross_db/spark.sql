@@ -191,6 +191,25 @@
 {%- endmacro %}
 
 
+{#
+    Spark keeps the day as its only partition column: a partition per (day, bucket) would mean
+    a thousand folders a day. A model replaced by (day, bucket) groups on DuckDB
+    (macros/cross_db/incremental_by_group.sql) therefore replaces the groups' whole days here,
+    and selects their whole days' rows.
+#}
+{% macro spark__incremental_by_group(date_column, bucket_column) -%}
+    {{ return(spark__incremental_by_day(date_column)) }}
+{%- endmacro %}
+
+{% macro spark__in_groups(date_column, bucket_column, groups) -%}
+    {{ date_column }} in (select {{ groups }}.{{ date_column }} from {{ groups }})
+{%- endmacro %}
+
+{% macro spark__hash_bucket(expressions) -%}
+    pmod(hash({{ expressions | join(', ') }}), 1024)
+{%- endmacro %}
+
+
 {#- ---------------------------------------------------------------------------------------- -#}
 {#- dbt's own cross-database macros                                                            -#}
 {#- ---------------------------------------------------------------------------------------- -#}

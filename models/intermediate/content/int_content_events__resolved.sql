@@ -3,7 +3,7 @@
         materialized='incremental',
         on_schema_change='fail',
         meta={'test_window_built_at': true},
-        **incremental_by_day('event_date')
+        **incremental_by_group('event_date', 'identity_bucket')
     )
 }}
 
@@ -13,9 +13,11 @@
     'platform:platform_user_id' (an anonymous person of their own). Links are timeless: a link
     made later still says who the person was.
 
-    Incremental by event_date. Besides the look-back days, a run rebuilds every day holding an
-    event whose person a link delivered since then now resolves differently, so that a late
-    link changes history exactly as a full refresh would.
+    Incremental by (event_date, identity_bucket), the bucket being a hash of the platform
+    account (macros/cross_db/incremental_by_group.sql). A run rebuilds its look-back days whole
+    and, elsewhere, only the groups holding an event whose person a link delivered since then
+    now resolves differently: a late link changes history exactly as a full refresh would,
+    while the run rewrites a few dozen events instead of a few dozen whole days.
 #}
 
 with
@@ -27,9 +29,11 @@ links as (
 ),
 
 {% if is_incremental() %}
-    relinked_days as (
+    relinked_groups as (
 
-        select distinct built.event_date
+        select distinct
+            built.event_date,
+            built.identity_bucket
         from {{ this }} as built
         inner join links
             on
@@ -42,11 +46,20 @@ links as (
 
 events as (
 
-    select * from {{ ref('stg_content__content_events') }}
+    select
+        *,
+        {{ hash_bucket('platform', 'platform_user_id') }} as identity_bucket
+    from {{ ref('stg_content__content_events') }}
+
+),
+
+rebuilt as (
+
+    select * from events
     where
         {{ incremental_window('event_date') }}
         {% if is_incremental() %}
-            or event_date in (select relinked_days.event_date from relinked_days)
+            or {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
         {% endif %}
 
 ),
@@ -62,6 +75,7 @@ resolved as (
     select
         events.event_id,
         events.event_date,
+        events.identity_bucket,
         events.event_ts,
         events.event_type,
         events.platform,
@@ -78,7 +92,7 @@ resolved as (
         events.sku_id,
         events.dwell_seconds,
         {{ run_timestamp() }} as built_at
-    from events
+    from rebuilt as events
     left join links
         on
             events.platform = links.platform

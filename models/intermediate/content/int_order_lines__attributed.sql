@@ -3,7 +3,7 @@
         materialized='incremental',
         on_schema_change='fail',
         meta={'test_window_built_at': true},
-        **incremental_by_day('order_date')
+        **incremental_by_group('order_date', 'buyer_bucket')
     )
 }}
 
@@ -15,36 +15,80 @@
     most 7 days (168 hours) before the order and not after it. Clicks at the same instant go to
     the larger event_id. Lines without such a click keep null attribution columns.
 
-    Incremental by order_date: the look-back days, plus the days up to 8 days after any
-    product click that int_content_events__resolved rewrote since this model's last build
-    (a click re-resolved to another person can move the credit of orders in its 7 days).
+    Incremental by (order_date, buyer_bucket), the bucket being a hash of the buyer
+    (macros/cross_db/incremental_by_group.sql): the look-back days whole, plus, for every
+    product click int_content_events__resolved rewrote since this model's last build, the
+    groups of the 8 days from the click's day of the buyers it may now credit or may have
+    credited before. A click re-resolved to another person can move the credit of that
+    person's orders in its 7 days, and of the orders it credited until then; nobody else's.
 #}
 
 with
 
 {% if is_incremental() %}
-    reclicked_days as (
+    reclicks as (
 
-        select distinct calendar.date_day as order_date
+        select
+            clicks.event_id,
+            clicks.event_date,
+            clicks.person_id
         from {{ ref('int_content_events__resolved') }} as clicks
-        inner join {{ ref('int_calendar__days') }} as calendar
-            on
-                clicks.event_date <= calendar.date_day
-                and {{ dbt.dateadd('day', 8, 'clicks.event_date') }} >= calendar.date_day
         where
             clicks.event_type = 'product_click'
             and clicks.built_at > (select max(built.built_at) from {{ this }} as built)
 
     ),
+
+    reclicked_buyers as (
+
+        -- whom a rewritten click may credit now
+        select
+            reclicks.event_date,
+            reclicks.person_id as buyer_id
+        from reclicks
+
+        union
+
+        -- whom it credited until now
+        select
+            reclicks.event_date,
+            credited.buyer_id
+        from {{ this }} as credited
+        inner join reclicks
+            on credited.attributed_event_id = reclicks.event_id
+
+    ),
+
+    reclicked_groups as (
+
+        select distinct
+            calendar.date_day as order_date,
+            {{ hash_bucket('reclicked_buyers.buyer_id') }} as buyer_bucket
+        from reclicked_buyers
+        inner join {{ ref('int_calendar__days') }} as calendar
+            on
+                reclicked_buyers.event_date <= calendar.date_day
+                and {{ dbt.dateadd('day', 8, 'reclicked_buyers.event_date') }} >= calendar.date_day
+
+    ),
 {% endif %}
+
+counted as (
+
+    select
+        *,
+        {{ hash_bucket('buyer_id') }} as buyer_bucket
+    from {{ ref('int_orders__counted') }}
+
+),
 
 orders as (
 
-    select * from {{ ref('int_orders__counted') }}
+    select * from counted
     where
         {{ incremental_window('order_date') }}
         {% if is_incremental() %}
-            or order_date in (select reclicked_days.order_date from reclicked_days)
+            or {{ in_groups('order_date', 'buyer_bucket', 'reclicked_groups') }}
         {% endif %}
 
 ),
@@ -79,6 +123,7 @@ clicks as (
         event_type = 'product_click'
         {% if is_incremental() %}
             and event_date in (select click_days.event_date from click_days)
+            and person_id in (select orders.buyer_id from orders)
         {% endif %}
 
 ),
@@ -89,6 +134,7 @@ lines as (
         orders.order_id,
         items.line_no,
         orders.order_date,
+        orders.buyer_bucket,
         orders.order_ts,
         orders.buyer_id,
         orders.brand_id,
@@ -133,6 +179,7 @@ attributed as (
         lines.order_id,
         lines.line_no,
         lines.order_date,
+        lines.buyer_bucket,
         lines.order_ts,
         lines.buyer_id,
         lines.brand_id,
