@@ -14,7 +14,7 @@
     as its session_id.
 
     Incremental by session_date: the look-back days, plus every day holding an anonymous
-    session whose visitor a link delivered since then resolves to a buyer (see
+    session whose visitor a link delivered in the window resolves to a buyer (see
     int_content_events__resolved).
 #}
 
@@ -34,7 +34,10 @@ links as (
         from {{ this }} as built
         inner join links
             on built.visitor_id = links.platform_user_id
-        where built.buyer_id is null and built.person_id != links.buyer_id
+        where
+            links.delivered_on >= {{ window_start('session_date') }}
+            and built.buyer_id is null
+            and built.person_id != links.buyer_id
 
     ),
 {% endif %}
@@ -42,11 +45,16 @@ links as (
 sessions as (
 
     select * from {{ ref('stg_channel__sessions') }}
-    where
-        {{ incremental_window('session_date') }}
-        {% if is_incremental() %}
-            or session_date in (select relinked_days.session_date from relinked_days)
-        {% endif %}
+    where {{ incremental_window('session_date') }}
+
+    {% if is_incremental() %}
+        -- a union, not an `or`: each branch then reads only its own days
+        union all
+        select * from {{ ref('stg_channel__sessions') }}
+        where
+            not ({{ incremental_window('session_date') }})
+            and session_date in (select relinked_days.session_date from relinked_days)
+    {% endif %}
 
 ),
 

@@ -15,9 +15,11 @@
 
     Incremental by (event_date, identity_bucket), the bucket being a hash of the platform
     account (macros/cross_db/incremental_by_group.sql). A run rebuilds its look-back days whole
-    and, elsewhere, only the groups holding an event whose person a link delivered since then
-    now resolves differently: a late link changes history exactly as a full refresh would,
-    while the run rewrites a few dozen events instead of a few dozen whole days.
+    and, before them, only the groups holding an event whose person a link delivered in the
+    window now resolves differently: a late link changes history exactly as a full refresh
+    would, while the run rewrites a few dozen events instead of a few dozen whole days. Links
+    delivered before the window were applied by the run that loaded them (the same reasoning
+    as the keyed staging models' window, macros/cross_db/incremental_by_key.sql).
 #}
 
 with
@@ -39,28 +41,35 @@ links as (
             on
                 built.platform = links.platform
                 and built.platform_user_id = links.platform_user_id
-        where built.person_id != links.buyer_id
+        where
+            links.delivered_on >= {{ window_start('event_date') }}
+            and built.person_id != links.buyer_id
 
     ),
 {% endif %}
 
-events as (
-
+{#- each branch reads the staging table itself: a CTE read twice would be materialized whole -#}
+{% set events_with_bucket -%}
     select
         *,
         {{ hash_bucket('platform', 'platform_user_id') }} as identity_bucket
     from {{ ref('stg_content__content_events') }}
-
-),
+{%- endset %}
 
 rebuilt as (
 
-    select * from events
-    where
-        {{ incremental_window('event_date') }}
-        {% if is_incremental() %}
-            or {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
-        {% endif %}
+    select * from ({{ events_with_bucket }}) as events
+    where {{ incremental_window('event_date') }}
+
+    {% if is_incremental() %}
+        -- a union, not an `or`: each branch then reads only its own days
+        union all
+        select * from ({{ events_with_bucket }}) as events
+        where
+            not ({{ incremental_window('event_date') }})
+            and event_date in (select relinked_groups.event_date from relinked_groups)
+            and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+    {% endif %}
 
 ),
 

@@ -29,7 +29,10 @@ renamed as (
         buyer_id,
 
         -- timestamps
-        linked_at
+        linked_at,
+
+        -- lineage
+        _dt as delivered_on
 
     from versions
     where version_rank = 1
