@@ -1,6 +1,12 @@
+{{ config(materialized='view') }}
+
 {#
     Counted orders: the latest version of each order whose status is paid or refunded.
     Cancelled orders were never paid and drop out here, once, for every mart downstream.
+
+    A view: it only filters and projects the keyed table stg_sales__orders, and every model
+    downstream reads it once per run. As a table it was rewritten whole on every run (about
+    2 million orders a year at scale 1, 3 s at two years of history).
 #}
 
 with
