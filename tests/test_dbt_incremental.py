@@ -75,6 +75,20 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"incremental": incremental, "full": full, "runs": runs, "first_late": LAST_BATCH[0]}
 
 
+def _differing(
+    inc: duckdb.DuckDBPyConnection, full: duckdb.DuckDBPyConnection, relations: list[str]
+) -> list[str]:
+    """The relations whose rows differ between the incremental and the full-refresh warehouse
+    (built_at aside), each with its first differences."""
+    differing = []
+    for relation in relations:
+        a = read_table(inc, relation, drop=("built_at",))
+        b = read_table(full, relation, drop=("built_at",))
+        if found := differences(a, b):
+            differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
+    return differing
+
+
 def _compiled(run: DbtRun, model: str) -> str:
     return next(r["compiled_code"] for r in run.results if r["unique_id"].endswith("." + model))
 
@@ -137,12 +151,7 @@ def test_incremental_marts_equal_full_refresh(builds: dict[str, Any]) -> None:
         relations = [f"marts.{t}" for t in marts]
         relations += [f"intermediate.{m}" for m in INCREMENTAL_MODELS]
         relations += [f"staging.{m}" for m in KEYED_STAGING]
-        differing = []
-        for relation in relations:
-            a = read_table(inc, relation, drop=("built_at",))
-            b = read_table(full, relation, drop=("built_at",))
-            if found := differences(a, b):
-                differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
+        differing = _differing(inc, full, relations)
         rows = inc.execute("select count(*) from marts.kpi_overview_daily").fetchone()[0]
     finally:
         inc.close()
@@ -347,12 +356,7 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
     ref = duckdb.connect(str(full), read_only=True)
     try:
         relations = [f"staging.{m}" for m in sales] + ["marts.fct_orders"]
-        differing = []
-        for relation in relations:
-            a = read_table(inc, relation, drop=("built_at",))
-            b = read_table(ref, relation, drop=("built_at",))
-            if found := differences(a, b):
-                differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
+        differing = _differing(inc, ref, relations)
         states = dict(inc.execute(
             "select order_id, status from staging.stg_sales__orders where order_id in (?, ?, ?)",
             [old, stale, withdrawn],
@@ -429,12 +433,7 @@ def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(
                      "intermediate.int_order_lines__attributed",
                      "intermediate.int_content_events__daily_reach",
                      "marts.kpi_content_attribution", "marts.kpi_content_uv_growth"]  # fmt: skip
-        differing = []
-        for relation in relations:
-            a = read_table(inc, relation, drop=("built_at",))
-            b = read_table(ref, relation, drop=("built_at",))
-            if found := differences(a, b):
-                differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
+        differing = _differing(inc, ref, relations)
         credit = inc.execute(
             "select attributed_event_id from intermediate.int_order_lines__attributed "
             "where order_id = ? and line_no = ?",
