@@ -11,7 +11,8 @@
 
     `hash_bucket(...)`: the bucket of the given expressions, 0 to 1023. With ~50,000 events a
     day at scale 1 a group holds ~50 of them. Only ever compared with itself on one engine, so
-    each engine may use its own hash.
+    each engine may use its own hash; but the tables store it, so an engine upgrade that
+    changed the hash needs one full refresh (docs/runbook.md, "After upgrading Shopsight").
 #}
 {% macro hash_bucket() -%}
     {{ return(adapter.dispatch('hash_bucket', 'shopsight')(varargs)) }}
