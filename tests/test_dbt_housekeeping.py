@@ -1,5 +1,6 @@
 """Housekeeping around the pipeline's dbt invocation (orchestration/assets/dbt.py): old per-run
-target folders are pruned, and the window variable does not outlive the dbt it was set for."""
+target folders are pruned, the parse state a run leaves seeds the next run, and the window
+variable does not outlive the dbt it was set for."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from orchestration.assets.dbt import (
     KEPT_BUILD_TARGETS,
     MIN_DATE_ENV,
     _environment,
+    keep_partial_parse,
     prune_build_targets,
 )
 
@@ -45,3 +47,20 @@ def test_the_window_variable_is_set_only_while_dbt_starts(
         assert MIN_DATE_ENV not in os.environ  # a full refresh has no window
         raise RuntimeError("dbt failed to start")
     assert os.environ[MIN_DATE_ENV] == "2015-01-01"
+
+
+def test_a_run_s_parse_state_seeds_the_next_run(tmp_path: Path) -> None:
+    project_target = tmp_path / "target"
+    run_target = project_target / "dbt_build-001"
+    run_target.mkdir(parents=True)
+    assert not keep_partial_parse(run_target, project_target)  # dbt failed before parsing
+    assert not (project_target / "partial_parse.msgpack").exists()
+
+    (project_target / "partial_parse.msgpack").write_bytes(b"from dbt parse")
+    (run_target / "partial_parse.msgpack").write_bytes(b"from the run")
+    assert keep_partial_parse(run_target, project_target)
+    assert (project_target / "partial_parse.msgpack").read_bytes() == b"from the run"
+    assert sorted(p.name for p in project_target.iterdir()) == [
+        "dbt_build-001",
+        "partial_parse.msgpack",
+    ]

@@ -138,6 +138,11 @@ def test_running_again_and_redelivering_a_day_leave_identical_tables(
             "select count(*) from ops.deliveries where run_id = ?", [summary.run_id]
         ).fetchone()
     assert reloaded == (redelivered,)
+    # The second dbt build on this warehouse starts from the parse state the first one left
+    # (orchestration/assets/dbt.py, keep_partial_parse) instead of parsing the project again.
+    dbt_logs = settings.warehouse.parent / "logs" / "dbt"
+    assert (dbt_logs / f"{again.run_id}.log").exists()
+    assert "Unable to do partial parsing" not in (dbt_logs / f"{summary.run_id}.log").read_text()
 
 
 FAULT_DAYS = 45

@@ -300,6 +300,7 @@ def build_dbt_assets(project: DbtProject, manifest: Mapping[str, Any]) -> Assets
                 yield from _stream(invocation, tally)
         finally:
             _stop(invocation)  # never leave dbt holding the warehouse after an error
+            keep_partial_parse(Path(invocation.target_path), DBT_PROJECT_DIR / "target")
             prune_build_targets(Path(invocation.target_path).parent)
         models, checks = tally.models, tally.checks
         failures = [c for c in checks if not c[2] and c[3] == "error"]
@@ -354,6 +355,27 @@ def dbt_resource() -> DbtCliResource:
         # dbt's info lines; the compiled SQL of every node stays in the target folder.
         global_config_flags=["--log-level-file", "none"],
     )
+
+
+def keep_partial_parse(run_target: Path, project_target: Path) -> bool:
+    """Make the parse state this run's dbt left the one the next run starts from.
+
+    dagster-dbt gives each dbt invocation a fresh target folder and seeds it with the project
+    target's `partial_parse.msgpack`, but never copies the file back. That seed comes from
+    `dbt parse` (`ensure_manifest`), whose profile names no run's warehouse, so dbt found the
+    profile changed and parsed the whole project again on every run (~3.5 s at each start).
+    dbt checks the file itself (profile, vars, file checksums) and re-parses what changed, so a
+    stale copy costs a parse, never a wrong build. Replaced by rename: a run starting at the
+    same moment reads the old file or the new one, never half of one. Returns whether copied.
+    """
+    produced = run_target / "partial_parse.msgpack"
+    if not produced.is_file():
+        return False
+    project_target.mkdir(parents=True, exist_ok=True)
+    staged = project_target / f".partial_parse.msgpack.{os.getpid()}.tmp"
+    shutil.copyfile(produced, staged)
+    os.replace(staged, project_target / "partial_parse.msgpack")
+    return True
 
 
 def prune_build_targets(target_root: Path, keep: int = KEPT_BUILD_TARGETS) -> list[Path]:
