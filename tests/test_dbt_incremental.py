@@ -307,10 +307,11 @@ def test_windowed_build_recounts_the_traffic_of_the_days_it_rebuilt(
 
 
 def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_path: Path) -> None:
-    """The sales staging tables re-rank only the keys their window touched, and still end as a
-    full refresh does when a delivery in the window refunds an order a month old, re-sends a
-    stale version of another (an older updated_at, which must lose), and withdraws an order it
-    held (a re-delivered folder without it: the order and its lines must go)."""
+    """The sales staging tables and fct_orders rewrite only the keys their window touched, and
+    still end as a full refresh does when a delivery in the window refunds an order a month
+    old, re-sends a stale version of another (an older updated_at, which must lose), withdraws
+    an order it held (a re-delivered folder without it: the order and its lines must go) and
+    withdraws another order's shipment (the order stays, unshipped)."""
     incremental = tmp_path / "incremental.duckdb"
     shutil.copyfile(builds["incremental"], incremental)
     last_day = LAST_BATCH[1]
@@ -339,6 +340,15 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
         )
         for entity in ("orders", "order_items", "shipments"):
             con.execute(f"delete from raw.{entity} where order_id = ?", [withdrawn])
+        # an order delivered before the window, whose shipment a re-delivered folder in the
+        # window withdraws: nothing about the order itself is rewritten
+        unshipped = con.execute(
+            "select order_id from raw.shipments group by order_id having min(_dt) >= ? "
+            "and order_id in (select order_id from raw.orders group by order_id "
+            "having max(_dt) < ?) order by order_id limit 1",
+            [LAST_BATCH[0] - timedelta(days=7), LAST_BATCH[0] - timedelta(days=7)],
+        ).fetchone()[0]
+        con.execute("delete from raw.shipments where order_id = ?", [unshipped])
     finally:
         con.close()
     full = tmp_path / "full.duckdb"
@@ -372,6 +382,16 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
         delivered_in_window = inc.execute(
             "select count(distinct order_id) from raw.orders where _dt >= ?", [window_start]
         ).fetchone()[0]
+        facts_rewritten, facts = inc.execute(
+            "select count(*) filter (where built_at = "
+            "(select max(built_at) from marts.fct_orders)), count(*) from marts.fct_orders"
+        ).fetchone()
+        shipped = inc.execute(
+            "select is_shipped from marts.fct_orders where order_id = ?", [unshipped]
+        ).fetchone()
+        withdrawn_facts = inc.execute(
+            "select count(*) from marts.fct_orders where order_id = ?", [withdrawn]
+        ).fetchone()[0]
     finally:
         inc.close()
         ref.close()
@@ -381,6 +401,9 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
     # the run rewrote exactly the orders with a version delivered in its window (the refunded
     # and the stale one among them), not the whole table
     assert rewritten == delivered_in_window < kept
+    assert shipped == (False,) and withdrawn_facts == 0
+    # fct_orders rewrote those orders (and the ones whose shipment changed), not every order
+    assert delivered_in_window <= facts_rewritten < facts
 
 
 def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(

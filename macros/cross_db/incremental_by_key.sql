@@ -76,3 +76,26 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    The config of a model with one row per key of a keyed staging model (fct_orders: one row
+    per order of stg_sales__orders, with its shipment). On DuckDB an incremental table: the
+    model selects the keys its keyed upstream models rewrote since its last build (their
+    `built_at`), `delete+insert` replaces those keys' rows, and `withdrawn_keys` then removes
+    the keys `keyed_model` no longer holds, exactly as that model removed them. Rebuilding the
+    whole table each run rewrote every order ever placed to change a week of them. On Spark,
+    where the keyed staging models are views, a table rebuilt whole.
+#}
+{% macro incremental_by_key_of(unique_key, keyed_model) -%}
+    {{ return(adapter.dispatch('incremental_by_key_of', 'shopsight')(unique_key, keyed_model)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key_of(unique_key, keyed_model) -%}
+    {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': unique_key,
+        'post_hook': "{{ withdrawn_keys(" ~ keys | tojson ~ ", ref('" ~ keyed_model ~ "')) }}",
+    }) }}
+{%- endmacro %}

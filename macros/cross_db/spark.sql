@@ -310,3 +310,7 @@
 {% macro spark__incremental_by_key(unique_key, source_name, table_name) -%}
     {{ return({'materialized': 'view'}) }}
 {%- endmacro %}
+
+{% macro spark__incremental_by_key_of(unique_key, keyed_model) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}

@@ -119,8 +119,9 @@ def load_manifest(project: DbtProject) -> dict[str, Any]:
 
 
 def incremental_mart_days(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """Marts that dbt keeps incremental by whole days, as table -> date key (their
-    `unique_key`): publish patches those day by day instead of copying them whole."""
+    """Marts that dbt keeps incremental by one key column, as table -> that column (their
+    `unique_key`: a date such as fct_sessions' session_date, or fct_orders' order_id): publish
+    patches those key by key instead of copying them whole."""
     nodes = manifest.get("nodes", {})
     out: dict[str, str] = {}
     for node in nodes.values():

@@ -5,8 +5,9 @@ The dashboard opens the serving file read-only and never the warehouse, so it se
 old snapshot or the new one, never a half-written file.
 
 A snapshot is built from a copy of the previous one when that one came from this warehouse:
-the marts that dbt keeps incremental by day (`fct_sessions`, ...) then only have the days dbt
-rewrote since replaced (their rows carry a newer `built_at`), instead of being copied whole;
+the marts that dbt keeps incremental by one key (by day: `fct_sessions`, ...; by order:
+`fct_orders`) then only have the days or keys dbt rewrote since replaced (their rows carry a
+newer `built_at`), instead of being copied whole;
 every other table is rewritten. Copying a file costs far less than rewriting a large table, and
 a one-day run's publish then no longer grows with history. Otherwise it starts from an empty
 file. Publishing runs only when every gate of
@@ -118,8 +119,9 @@ def _reusable(con: duckdb.DuckDBPyConnection, serving: Path) -> bool:
 
 
 def _refresh_days(con: duckdb.DuckDBPyConnection, name: str, day_column: str) -> None:
-    """Make `snap.marts.<name>` equal `marts.<name>` by replacing whole days: those with rows
-    built after the snapshot's newest, and any the warehouse no longer has."""
+    """Make `snap.marts.<name>` equal `marts.<name>` by replacing the rows of whole values of
+    its key `day_column` (a day, or an order id): those with rows built after the snapshot's
+    newest, and any the warehouse no longer has."""
     table, day = ident(name), ident(day_column)
     con.execute(
         f"""

@@ -1,19 +1,75 @@
+{{
+    config(
+        on_schema_change='fail',
+        meta={'test_window_built_at': true},
+        **incremental_by_key_of('order_id', 'stg_sales__orders')
+    )
+}}
+
 {#
     Every order in its latest version, counted or not, with its shipment. `is_counted` applies
     the counted-order rule; the KPI marts read only counted orders.
+
+    Incremental by order (macros/cross_db/incremental_by_key.sql, `incremental_by_key_of`): a
+    run rewrites the orders whose version or shipment the keyed staging tables rewrote since
+    this table's last build (about the orders of a week of deliveries), and those whose
+    shipment a re-delivered folder withdrew; orders withdrawn from stg_sales__orders are then
+    deleted. A table on Spark, rebuilt whole.
 #}
 
 with
 
+{% if is_incremental() %}
+    last_build as (
+
+        select max(built.built_at) as built_at
+        from {{ this }} as built
+
+    ),
+
+    touched as (
+
+        select rewritten.order_id
+        from {{ ref('stg_sales__orders') }} as rewritten
+        where rewritten.built_at > (select last_build.built_at from last_build)
+
+        union
+
+        select rewritten.order_id
+        from {{ ref('stg_sales__shipments') }} as rewritten
+        where rewritten.built_at > (select last_build.built_at from last_build)
+
+        union
+
+        -- A shipment is withdrawn only from a delivery in the window (`withdrawn_keys`), so
+        -- only the rows holding such a shipment are looked up.
+        select kept.order_id
+        from {{ this }} as kept
+        where
+            kept.shipment_delivered_on >= {{ window_start('shipment_delivered_on') }}
+            and not exists (
+                select 1 from {{ ref('stg_sales__shipments') }} as current_shipments
+                where current_shipments.order_id = kept.order_id
+            )
+
+    ),
+{% endif %}
+
 orders as (
 
     select * from {{ ref('stg_sales__orders') }}
+    {% if is_incremental() %}
+        where order_id in (select touched.order_id from touched)
+    {% endif %}
 
 ),
 
 shipments as (
 
     select * from {{ ref('stg_sales__shipments') }}
+    {% if is_incremental() %}
+        where order_id in (select touched.order_id from touched)
+    {% endif %}
 
 ),
 
@@ -48,7 +104,10 @@ final as (
         case
             when shipments.delivered_ts is not null
                 then shipments.delivered_ts <= shipments.promised_delivery_ts
-        end as is_delivered_on_time
+        end as is_delivered_on_time,
+        orders.delivered_on,
+        shipments.delivered_on as shipment_delivered_on,
+        {{ run_timestamp() }} as built_at
     from orders
     left join shipments
         on orders.order_id = shipments.order_id
