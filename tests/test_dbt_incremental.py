@@ -34,6 +34,7 @@ INCREMENTAL_MODELS = (
     "int_sessions__daily_traffic",
     "int_content_events__daily_reach",
     "int_content_events__creator_reach",
+    "int_buyers__monthly_states",
 )
 # Staging tables kept one row per key out of versions delivered over time.
 KEYED_STAGING = (
@@ -107,6 +108,8 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
         "int_content_events__daily_reach": "last_built_at",
         "int_content_events__creator_reach": "last_built_at",
         "kpi_content_uv_growth": "recounted",
+        "int_buyers__monthly_states": "changed_buyers",
+        "fct_orders": "touched",
         **{model: "as touched" for model in KEYED_STAGING},
     }
     for model, marker in markers.items():
@@ -307,11 +310,13 @@ def test_windowed_build_recounts_the_traffic_of_the_days_it_rebuilt(
 
 
 def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_path: Path) -> None:
-    """The sales staging tables and fct_orders rewrite only the keys their window touched, and
-    still end as a full refresh does when a delivery in the window refunds an order a month
-    old, re-sends a stale version of another (an older updated_at, which must lose), withdraws
-    an order it held (a re-delivered folder without it: the order and its lines must go) and
-    withdraws another order's shipment (the order stays, unshipped)."""
+    """The sales staging tables, fct_orders and the buyers' monthly states rewrite only the keys
+    (buyers) their window touched, and still end as a full refresh does when a delivery in the
+    window refunds an order a month old, re-sends a stale version of another (an older
+    updated_at, which must lose), cancels a buyer's first order (their history now starts a
+    month later), withdraws an order it held (a re-delivered folder without it: the order, its
+    lines and its lone buyer must go) and withdraws another order's shipment (the order stays,
+    unshipped)."""
     incremental = tmp_path / "incremental.duckdb"
     shutil.copyfile(builds["incremental"], incremental)
     last_day = LAST_BATCH[1]
@@ -321,11 +326,14 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
             "select order_id from staging.stg_sales__orders where status = 'paid' "
             "and order_date < date '2015-10-15' order by order_id limit 2"
         ).fetchall())  # fmt: skip
-        withdrawn = con.execute(
-            "select order_id from raw.orders group by order_id "
-            "having count(*) = 1 and min(_dt) >= ? order by order_id limit 1",
+        # the only order of its buyer: the buyer must leave the monthly states too
+        withdrawn, lone_buyer = con.execute(
+            "select order_id, any_value(buyer_id) from raw.orders group by order_id "
+            "having count(*) = 1 and min(_dt) >= ? and any_value(buyer_id) in ("
+            "select buyer_id from raw.orders group by buyer_id "
+            "having count(distinct order_id) = 1) order by order_id limit 1",
             [LAST_BATCH[0]],
-        ).fetchone()[0]
+        ).fetchone()
         con.execute(
             "insert into raw.orders select * replace ('refunded' as status, "
             "updated_at + interval 30 day as updated_at, ? as _dt) "
@@ -340,6 +348,22 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
         )
         for entity in ("orders", "order_items", "shipments"):
             con.execute(f"delete from raw.{entity} where order_id = ?", [withdrawn])
+        # a buyer's first counted order (their only one in October) cancelled by a version
+        # delivered in the window: their monthly states must start in November now
+        moved_buyer, first_order = con.execute(
+            "select buyer_id, min(order_id) filter (where month(order_date) = 10) "
+            "from staging.stg_sales__orders where status in ('paid', 'refunded') "
+            "and order_id not in (?, ?) group by buyer_id "
+            "having count(*) filter (where month(order_date) = 10) = 1 "
+            "and count(*) filter (where month(order_date) = 11) >= 1 order by buyer_id limit 1",
+            [old, stale],
+        ).fetchone()
+        con.execute(
+            "insert into raw.orders select * replace ('cancelled' as status, "
+            "updated_at + interval 30 day as updated_at, ? as _dt) "
+            "from raw.orders where order_id = ?",
+            [last_day, first_order],
+        )
         # an order delivered before the window, whose shipment a re-delivered folder in the
         # window withdraws: nothing about the order itself is rewritten
         unshipped = con.execute(
@@ -365,7 +389,11 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
     inc = duckdb.connect(str(incremental), read_only=True)
     ref = duckdb.connect(str(full), read_only=True)
     try:
-        relations = [f"staging.{m}" for m in sales] + ["marts.fct_orders"]
+        relations = [f"staging.{m}" for m in sales] + [
+            "marts.fct_orders",
+            "intermediate.int_buyers__monthly_states",
+            "marts.kpi_customer_lifecycle_monthly",
+        ]
         differing = _differing(inc, ref, relations)
         states = dict(inc.execute(
             "select order_id, status from staging.stg_sales__orders where order_id in (?, ?, ?)",
@@ -392,6 +420,20 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
         withdrawn_facts = inc.execute(
             "select count(*) from marts.fct_orders where order_id = ?", [withdrawn]
         ).fetchone()[0]
+        moved_first_month = inc.execute(
+            "select min(month_start) from intermediate.int_buyers__monthly_states "
+            "where buyer_id = ?",
+            [moved_buyer],
+        ).fetchone()[0]
+        lone_buyer_months = inc.execute(
+            "select count(*) from intermediate.int_buyers__monthly_states where buyer_id = ?",
+            [lone_buyer],
+        ).fetchone()[0]
+        states_rewritten, state_rows = inc.execute(
+            "select count(*) filter (where built_at = (select max(built_at) "
+            "from intermediate.int_buyers__monthly_states)), count(*) "
+            "from intermediate.int_buyers__monthly_states"
+        ).fetchone()
     finally:
         inc.close()
         ref.close()
@@ -404,6 +446,10 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
     assert shipped == (False,) and withdrawn_facts == 0
     # fct_orders rewrote those orders (and the ones whose shipment changed), not every order
     assert delivered_in_window <= facts_rewritten < facts
+    # the buyer of the withdrawn order is gone, and the states were not rewritten whole
+    assert lone_buyer_months == 0
+    assert moved_first_month == date(2015, 11, 1)
+    assert states_rewritten < state_rows
 
 
 def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(

@@ -314,3 +314,7 @@
 {% macro spark__incremental_by_key_of(unique_key, keyed_model) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
+
+{% macro spark__incremental_by_buyer_month(orders_model) -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
