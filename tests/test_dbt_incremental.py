@@ -90,6 +90,16 @@ def _differing(
     return differing
 
 
+def _rewritten_of(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int]:
+    """(rows the newest build of `relation` wrote, all its rows), by `built_at`."""
+    row = con.execute(
+        f"select count(*) filter (where built_at = (select max(built_at) from {relation})), "
+        f"count(*) from {relation}"
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
 def _compiled(run: DbtRun, model: str) -> str:
     return next(r["compiled_code"] for r in run.results if r["unique_id"].endswith("." + model))
 
@@ -402,18 +412,11 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
         lines_left = inc.execute(
             "select count(*) from staging.stg_sales__order_items where order_id = ?", [withdrawn]
         ).fetchone()[0]
-        rewritten, kept = inc.execute(
-            "select count(*) filter (where built_at = "
-            "(select max(built_at) from staging.stg_sales__orders)), count(*) "
-            "from staging.stg_sales__orders"
-        ).fetchone()
+        rewritten, kept = _rewritten_of(inc, "staging.stg_sales__orders")
         delivered_in_window = inc.execute(
             "select count(distinct order_id) from raw.orders where _dt >= ?", [window_start]
         ).fetchone()[0]
-        facts_rewritten, facts = inc.execute(
-            "select count(*) filter (where built_at = "
-            "(select max(built_at) from marts.fct_orders)), count(*) from marts.fct_orders"
-        ).fetchone()
+        facts_rewritten, facts = _rewritten_of(inc, "marts.fct_orders")
         shipped = inc.execute(
             "select is_shipped from marts.fct_orders where order_id = ?", [unshipped]
         ).fetchone()
@@ -429,11 +432,7 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
             "select count(*) from intermediate.int_buyers__monthly_states where buyer_id = ?",
             [lone_buyer],
         ).fetchone()[0]
-        states_rewritten, state_rows = inc.execute(
-            "select count(*) filter (where built_at = (select max(built_at) "
-            "from intermediate.int_buyers__monthly_states)), count(*) "
-            "from intermediate.int_buyers__monthly_states"
-        ).fetchone()
+        states_rewritten, state_rows = _rewritten_of(inc, "intermediate.int_buyers__monthly_states")
     finally:
         inc.close()
         ref.close()

@@ -105,6 +105,8 @@ buyer_months as (
         -- one carried forward from their newest stored month.
         select
             newest.buyer_id,
+            -- unknown here and not needed: a carried month is never the first
+            cast(null as date) as first_month_start,
             months.month_start,
             cast(
                 {{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.month_start')) }} as date
@@ -115,6 +117,7 @@ buyer_months as (
             0 as offline_orders,
             0 as online_gmv,
             0 as offline_gmv,
+            cast(null as date) as last_order_date_in_month,
             newest.last_order_date as previous_order_date,
             newest.last_order_date
         from {{ this }} as newest
@@ -170,16 +173,7 @@ grid as (
 with_history as (
 
     select
-        buyer_id,
-        first_month_start,
-        month_start,
-        month_end,
-        orders,
-        gmv,
-        online_orders,
-        offline_orders,
-        online_gmv,
-        offline_gmv,
+        *,
         -- max() ignores the nulls of inactive months, so these carry the last order forward.
         max(last_order_date_in_month) over (
             partition by buyer_id
@@ -195,21 +189,7 @@ with_history as (
 
     {% if is_incremental() %}
         union all
-        select
-            buyer_id,
-            -- before the month, so never 'new'
-            cast(null as date) as first_month_start,
-            month_start,
-            month_end,
-            orders,
-            gmv,
-            online_orders,
-            offline_orders,
-            online_gmv,
-            offline_gmv,
-            previous_order_date,
-            last_order_date
-        from carried
+        select * from carried
     {% endif %}
 
 ),
