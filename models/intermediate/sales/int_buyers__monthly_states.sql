@@ -102,7 +102,8 @@ buyer_months as (
     carried as (
 
         -- Everyone else in the months that began since the last build: no orders, the last
-        -- one carried forward from their newest stored month.
+        -- one carried forward from their newest stored month. with_history appends these rows
+        -- to the grid's by position, so the columns follow the grid's order.
         select
             newest.buyer_id,
             -- unknown here and not needed: a carried month is never the first
