@@ -1,6 +1,7 @@
 """Housekeeping around the pipeline's dbt invocation (orchestration/assets/dbt.py): old per-run
-target folders are pruned, the parse state a run leaves seeds the next run, and the window
-variable does not outlive the dbt it was set for."""
+target folders are pruned, the parse state a run leaves seeds the next run, the window
+variable does not outlive the dbt it was set for, and dbt starts without an adapter in
+Dagster's process."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import pytest
 from orchestration.assets.dbt import (
     KEPT_BUILD_TARGETS,
     MIN_DATE_ENV,
+    ShopsightDbtCliResource,
     _environment,
+    dbt_project,
+    dbt_resource,
     keep_partial_parse,
+    load_manifest,
     prune_build_targets,
 )
 
@@ -64,3 +69,16 @@ def test_a_run_s_parse_state_seeds_the_next_run(tmp_path: Path) -> None:
         "dbt_build-001",
         "partial_parse.msgpack",
     ]
+
+
+def test_dbt_runs_without_an_adapter_in_the_orchestrating_process() -> None:
+    """`ShopsightDbtCliResource` skips the dbt adapter dagster-dbt would build in Dagster's
+    process before every invocation (~1.9 s a run, used only for row counts and column
+    metadata Shopsight does not fetch). If a dagster-dbt upgrade renamed the hook, the
+    invocation would carry an adapter again and this test fails."""
+    resource = dbt_resource()
+    assert isinstance(resource, ShopsightDbtCliResource)
+    invocation = resource.cli(["--version"], manifest=load_manifest(dbt_project()))
+    invocation.wait()
+    assert invocation.is_successful()
+    assert invocation.adapter is None

@@ -173,11 +173,11 @@ def test_incremental_marts_equal_full_refresh(builds: dict[str, Any]) -> None:
     assert rows == DAYS
 
 
-def _not_null_session_id(run: DbtRun) -> str:
+def _sessions_not_null_status(run: DbtRun) -> str:
     return next(
         status
         for uid, status in run.statuses("test").items()
-        if "not_null_stg_channel__sessions_session_id" in uid
+        if "not_null_stg_channel__sessions." in uid
     )
 
 
@@ -205,17 +205,55 @@ def test_windowed_runs_test_only_their_window(builds: dict[str, Any], tmp_path: 
     plant(f"session_date < date '{window_start}'")
     windowed = run_dbt(select, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
     full = run_dbt(select, warehouse, tmp_path / "dbt", check=False)
-    assert _not_null_session_id(windowed) == "pass"
-    assert _not_null_session_id(full) == "fail"
+    assert _sessions_not_null_status(windowed) == "pass"
+    assert _sessions_not_null_status(full) == "fail"
     compiled = next(
         r["compiled_code"] for r in windowed.results
-        if "not_null_stg_channel__sessions_session_id" in r["unique_id"]
+        if "not_null_stg_channel__sessions." in r["unique_id"]
     )  # fmt: skip
     assert f"session_date >= cast('{window_start}' as date)" in compiled
 
     plant(f"session_date >= date '{window_start}'")
     windowed_again = run_dbt(select, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
-    assert _not_null_session_id(windowed_again) == "fail"
+    assert _sessions_not_null_status(windowed_again) == "fail"
+
+
+def test_one_not_null_test_names_each_null_column(builds: dict[str, Any], tmp_path: Path) -> None:
+    """A model's required columns are checked by one `not_null_columns` test
+    (data_tests/generic/not_null_columns.sql): it fails with one row per column holding nulls,
+    with their count, and passes over columns without any."""
+    warehouse = tmp_path / "nulls.duckdb"
+    shutil.copyfile(builds["incremental"], warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "insert into staging.stg_channel__sessions select * replace "
+            "(null as visitor_id, null as page_views) from staging.stg_channel__sessions limit 3"
+        )
+        con.execute(
+            "insert into staging.stg_channel__sessions select * replace (null as visitor_id) "
+            "from staging.stg_channel__sessions where visitor_id is not null limit 2"
+        )
+    finally:
+        con.close()
+    test = ["test", "--select", "not_null_stg_channel__sessions", "--store-failures"]
+    run = run_dbt(test, warehouse, tmp_path / "dbt", check=False)
+    result = next(r for r in run.results if "not_null_stg_channel__sessions." in r["unique_id"])
+    assert result["status"] == "fail" and result["failures"] == 2
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        audit = con.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'not_null_stg_channel__sessions'"
+        ).fetchone()
+        assert audit is not None, "dbt stored no failures"
+        rows = con.execute(
+            f"select column_name, null_rows from {audit[0]}.not_null_stg_channel__sessions "
+            "order by column_name"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [("page_views", 3), ("visitor_id", 5)]
 
 
 def test_window_from_the_environment_keeps_partial_parsing(
@@ -234,7 +272,7 @@ def test_window_from_the_environment_keeps_partial_parsing(
         run = run_dbt(select, warehouse, work, env={MIN_DATE_ENV: day.isoformat()})
         compiled = next(
             r["compiled_code"] for r in run.results
-            if "not_null_stg_channel__sessions_session_id" in r["unique_id"]
+            if "not_null_stg_channel__sessions." in r["unique_id"]
         )  # fmt: skip
         assert f"session_date >= cast('{day}' as date)" in compiled
     assert reparsed not in run.output, run.output[-3000:]
@@ -260,7 +298,7 @@ def test_windowed_build_tests_the_rows_it_wrote(builds: dict[str, Any], tmp_path
     build = ["build", "--select", "int_sessions__converted", "fct_sessions",
              "--exclude", "resource_type:unit_test"]  # fmt: skip
     windowed = run_dbt(build, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
-    name = "not_null_fct_sessions_session_id"
+    name = "not_null_fct_sessions."
     result = next(r for r in windowed.results if name in r["unique_id"])
     assert result["status"] == "pass"
     assert "built_at = cast(" in result["compiled_code"]

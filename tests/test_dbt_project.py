@@ -132,6 +132,30 @@ def test_keys_are_tested(docs: dict[str, Any]) -> None:
             assert name in tested, f"{name} has no key test"
 
 
+def test_required_columns_are_one_test_per_model(docs: dict[str, Any]) -> None:
+    """Required columns are declared in one `not_null_columns` test per model, named
+    `not_null_<model>`, listing documented columns; no per-column `not_null` (each test node
+    is fixed cost in every run: docs/performance.md)."""
+    seen: dict[str, int] = {}
+    nodes = docs["nodes"]
+    for node in nodes.values():
+        if node["resource_type"] != "test":
+            continue
+        name = node.get("test_metadata", {}).get("name")
+        assert name != "not_null", f"{node['name']}: list it in the model's not_null_columns"
+        if name != "not_null_columns":
+            continue
+        tested = nodes[node["attached_node"]]
+        assert node["name"] == f"not_null_{tested['name']}"
+        seen[tested["name"]] = seen.get(tested["name"], 0) + 1
+        columns = node["test_metadata"]["kwargs"]["columns"]
+        assert columns and len(set(columns)) == len(columns), node["name"]
+        undocumented = set(columns) - set(tested["columns"])
+        assert not undocumented, f"{node['name']}: {sorted(undocumented)} not documented"
+    assert seen and max(seen.values()) == 1, seen
+    assert {"fct_orders", "stg_sales__orders", "kpi_overview_daily"} <= set(seen)
+
+
 def test_exposures_cover_the_dashboard_pages(docs: dict[str, Any]) -> None:
     labels = {e["label"] for e in docs["exposures"].values()}
     assert labels == DASHBOARD_PAGES

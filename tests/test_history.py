@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
@@ -77,6 +78,30 @@ def test_runs_are_stored_where_and_as_dagster_itself_reads_them(tmp_path: Path) 
             three_numbers.check_key, limit=100
         )
         assert len(check) == len(run_ids)
+
+
+def test_table_checks_remember_only_tables_that_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dagster asks `has_table` before every asset-check event; the pooled storage answers a
+    present table from memory and asks the file again about an absent one (a migration may
+    add it later)."""
+    storage = PooledSqliteEventLogStorage(str(tmp_path / "runs"))
+    asked: list[str] = []
+    stock_has_table = SqliteEventLogStorage.has_table
+
+    def counting(self: SqliteEventLogStorage, table_name: str) -> bool:
+        asked.append(table_name)
+        return stock_has_table(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counting)
+    try:
+        assert all(storage.has_table("asset_check_executions") for _ in range(5))
+        assert not any(storage.has_table("no_such_table") for _ in range(3))
+    finally:
+        storage.dispose()
+    assert asked.count("asset_check_executions") == 1
+    assert asked.count("no_such_table") == 3
 
 
 def test_instance_config_is_written_once_and_never_over_a_users_own(tmp_path: Path) -> None:
