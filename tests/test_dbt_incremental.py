@@ -173,6 +173,18 @@ def test_incremental_marts_equal_full_refresh(builds: dict[str, Any]) -> None:
     assert rows == DAYS
 
 
+def _planted_copy(source: Path, warehouse: Path, *statements: str) -> Path:
+    """A copy of the warehouse `source` with `statements` (bad rows planted) executed on it."""
+    shutil.copyfile(source, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+    return warehouse
+
+
 def _sessions_not_null_status(run: DbtRun) -> str:
     return next(
         status
@@ -222,20 +234,14 @@ def test_one_not_null_test_names_each_null_column(builds: dict[str, Any], tmp_pa
     """A model's required columns are checked by one `not_null_columns` test
     (data_tests/generic/not_null_columns.sql): it fails with one row per column holding nulls,
     with their count, and passes over columns without any."""
-    warehouse = tmp_path / "nulls.duckdb"
-    shutil.copyfile(builds["incremental"], warehouse)
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(
-            "insert into staging.stg_channel__sessions select * replace "
-            "(null as visitor_id, null as page_views) from staging.stg_channel__sessions limit 3"
-        )
-        con.execute(
-            "insert into staging.stg_channel__sessions select * replace (null as visitor_id) "
-            "from staging.stg_channel__sessions where visitor_id is not null limit 2"
-        )
-    finally:
-        con.close()
+    warehouse = _planted_copy(
+        builds["incremental"],
+        tmp_path / "nulls.duckdb",
+        "insert into staging.stg_channel__sessions select * replace "
+        "(null as visitor_id, null as page_views) from staging.stg_channel__sessions limit 3",
+        "insert into staging.stg_channel__sessions select * replace (null as visitor_id) "
+        "from staging.stg_channel__sessions where visitor_id is not null limit 2",
+    )
     test = ["test", "--select", "not_null_stg_channel__sessions", "--store-failures"]
     run = run_dbt(test, warehouse, tmp_path / "dbt", check=False)
     result = next(r for r in run.results if "not_null_stg_channel__sessions." in r["unique_id"])
@@ -284,16 +290,12 @@ def test_window_from_the_environment_keeps_partial_parsing(
 def test_windowed_build_tests_the_rows_it_wrote(builds: dict[str, Any], tmp_path: Path) -> None:
     """Tests of models stamped with `built_at` look, on a run with `min_date`, at the rows that
     invocation wrote: the rebuilt window (and repaired days), not a bad row left from before."""
-    warehouse = tmp_path / "planted.duckdb"
-    shutil.copyfile(builds["incremental"], warehouse)
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(
-            "insert into marts.fct_sessions select * replace (null as session_id) "
-            "from marts.fct_sessions limit 1"
-        )
-    finally:
-        con.close()
+    warehouse = _planted_copy(
+        builds["incremental"],
+        tmp_path / "planted.duckdb",
+        "insert into marts.fct_sessions select * replace (null as session_id) "
+        "from marts.fct_sessions limit 1",
+    )
     window = {"min_date": (builds["first_late"] - timedelta(days=7)).isoformat()}
     build = ["build", "--select", "int_sessions__converted", "fct_sessions",
              "--exclude", "resource_type:unit_test"]  # fmt: skip
