@@ -173,24 +173,29 @@ def test_incremental_marts_equal_full_refresh(builds: dict[str, Any]) -> None:
     assert rows == DAYS
 
 
-def _planted_copy(source: Path, warehouse: Path, *statements: str) -> Path:
-    """A copy of the warehouse `source` with `statements` (bad rows planted) executed on it."""
-    shutil.copyfile(source, warehouse)
+# The unique_id fragment of stg_channel__sessions' one not-null test (`not_null_<model>.<hash>`).
+SESSIONS_NOT_NULL = "not_null_stg_channel__sessions."
+
+
+def _plant(warehouse: Path, *statements: str) -> None:
+    """Execute `statements` (bad rows planted) on `warehouse`."""
     con = duckdb.connect(str(warehouse))
     try:
         for statement in statements:
             con.execute(statement)
     finally:
         con.close()
+
+
+def _planted_copy(source: Path, warehouse: Path, *statements: str) -> Path:
+    """A copy of the warehouse `source` with `statements` executed on it (`_plant`)."""
+    shutil.copyfile(source, warehouse)
+    _plant(warehouse, *statements)
     return warehouse
 
 
 def _sessions_not_null_status(run: DbtRun) -> str:
-    return next(
-        status
-        for uid, status in run.statuses("test").items()
-        if "not_null_stg_channel__sessions." in uid
-    )
+    return next(status for uid, status in run.statuses("test").items() if SESSIONS_NOT_NULL in uid)
 
 
 def test_windowed_runs_test_only_their_window(builds: dict[str, Any], tmp_path: Path) -> None:
@@ -204,15 +209,12 @@ def test_windowed_runs_test_only_their_window(builds: dict[str, Any], tmp_path: 
     select = ["test", "--select", "stg_channel__sessions"]
 
     def plant(day_filter: str) -> None:
-        con = duckdb.connect(str(warehouse))
-        try:
-            con.execute(
-                "insert into staging.stg_channel__sessions "
-                "select * replace (null as session_id) from staging.stg_channel__sessions "
-                f"where {day_filter} limit 1"
-            )
-        finally:
-            con.close()
+        _plant(
+            warehouse,
+            "insert into staging.stg_channel__sessions "
+            "select * replace (null as session_id) from staging.stg_channel__sessions "
+            f"where {day_filter} limit 1",
+        )
 
     plant(f"session_date < date '{window_start}'")
     windowed = run_dbt(select, warehouse, tmp_path / "dbt", dbt_vars=window, check=False)
@@ -221,7 +223,7 @@ def test_windowed_runs_test_only_their_window(builds: dict[str, Any], tmp_path: 
     assert _sessions_not_null_status(full) == "fail"
     compiled = next(
         r["compiled_code"] for r in windowed.results
-        if "not_null_stg_channel__sessions." in r["unique_id"]
+        if SESSIONS_NOT_NULL in r["unique_id"]
     )  # fmt: skip
     assert f"session_date >= cast('{window_start}' as date)" in compiled
 
@@ -244,7 +246,7 @@ def test_one_not_null_test_names_each_null_column(builds: dict[str, Any], tmp_pa
     )
     test = ["test", "--select", "not_null_stg_channel__sessions", "--store-failures"]
     run = run_dbt(test, warehouse, tmp_path / "dbt", check=False)
-    result = next(r for r in run.results if "not_null_stg_channel__sessions." in r["unique_id"])
+    result = next(r for r in run.results if SESSIONS_NOT_NULL in r["unique_id"])
     assert result["status"] == "fail" and result["failures"] == 2
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -278,7 +280,7 @@ def test_window_from_the_environment_keeps_partial_parsing(
         run = run_dbt(select, warehouse, work, env={MIN_DATE_ENV: day.isoformat()})
         compiled = next(
             r["compiled_code"] for r in run.results
-            if "not_null_stg_channel__sessions." in r["unique_id"]
+            if SESSIONS_NOT_NULL in r["unique_id"]
         )  # fmt: skip
         assert f"session_date >= cast('{day}' as date)" in compiled
     assert reparsed not in run.output, run.output[-3000:]
