@@ -34,6 +34,7 @@ INCREMENTAL_MODELS = (
     "int_sessions__daily_traffic",
     "int_content_events__daily_reach",
     "int_content_events__creator_reach",
+    "int_content_events__account_years",
     "int_buyers__monthly_states",
 )
 # Staging tables kept one row per key out of versions delivered over time.
@@ -43,6 +44,9 @@ KEYED_STAGING = (
     "stg_sales__shipments",
     "stg_content__content_items",
 )
+# Columns that record which run wrote a row (and, for a late-link repair, what the row said
+# before): they differ between runs by design.
+RUN_LINEAGE = ("built_at", "previous_person_id", "previous_built_at")
 # Build everything but the data tests (they run in the integration tests); seeds included.
 BUILD = ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
 
@@ -83,8 +87,8 @@ def _differing(
     (built_at aside), each with its first differences."""
     differing = []
     for relation in relations:
-        a = read_table(inc, relation, drop=("built_at",))
-        b = read_table(full, relation, drop=("built_at",))
+        a = read_table(inc, relation, drop=RUN_LINEAGE)
+        b = read_table(full, relation, drop=RUN_LINEAGE)
         if found := differences(a, b):
             differing.append(f"{relation} (incremental, full): " + "; ".join(found[:3]))
     return differing
@@ -117,6 +121,7 @@ def test_later_runs_were_incremental(builds: dict[str, Any]) -> None:
         "int_sessions__daily_traffic": "last_built_at",
         "int_content_events__daily_reach": "last_built_at",
         "int_content_events__creator_reach": "last_built_at",
+        "int_content_events__account_years": "window_bounds",
         "kpi_content_uv_growth": "recounted",
         "int_buyers__monthly_states": "changed_buyers",
         "fct_orders": "touched",
@@ -494,7 +499,8 @@ def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(
     builds: dict[str, Any], tmp_path: Path
 ) -> None:
     """A link re-delivered to another buyer re-identifies an account's clicks a month old: the
-    windowed run ends as a full refresh does (the old buyer's line loses the credit), and
+    windowed run ends as a full refresh does (the old buyer's line loses the credit, content
+    reach moves from the old buyer to the new one in the click's periods), and
     outside its window it rewrites the (day, bucket) groups of that account and of the buyers
     concerned, not their whole days (macros/cross_db/incremental_by_group.sql)."""
     incremental = tmp_path / "incremental.duckdb"
@@ -546,10 +552,11 @@ def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(
             "where order_id = ? and line_no = ?",
             [order_id, line_no],
         ).fetchone()[0]
-        person = inc.execute(
-            "select person_id from intermediate.int_content_events__resolved where event_id = ?",
+        person, previous_person = inc.execute(
+            "select person_id, previous_person_id from intermediate.int_content_events__resolved "
+            "where event_id = ?",
             [event_id],
-        ).fetchone()[0]
+        ).fetchone()
         rewritten = {}
         for model, day in (("int_content_events__resolved", "event_date"),
                            ("int_order_lines__attributed", "order_date")):  # fmt: skip
@@ -572,5 +579,7 @@ def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(
         ref.close()
     assert not differing, "\n".join(differing)
     assert person == new_buyer and credit != event_id
+    # the repaired click remembers whom it counted for, which kpi_content_uv_growth adjusts by
+    assert previous_person == old_buyer
     for model, (rows, rows_of_their_days) in rewritten.items():
         assert 0 < rows < rows_of_their_days, (model, rows, rows_of_their_days)

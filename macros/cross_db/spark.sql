@@ -318,3 +318,7 @@
 {% macro spark__incremental_by_buyer_month(orders_model) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
+
+{% macro spark__incremental_by_account_year() -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}

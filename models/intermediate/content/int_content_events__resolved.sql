@@ -58,17 +58,40 @@ links as (
 
 rebuilt as (
 
-    select * from ({{ events_with_bucket }}) as events
+    select
+        events.*,
+        cast(null as {{ dbt.type_string() }}) as previous_person_id,
+        cast(null as {{ dbt.type_timestamp() }}) as previous_built_at
+    from ({{ events_with_bucket }}) as events
     where {{ incremental_window('event_date') }}
 
     {% if is_incremental() %}
-        -- a union, not an `or`: each branch then reads only its own days
+        -- a union, not an `or`: each branch then reads only its own days. A repaired event
+        -- keeps the person it resolved to before (kpi_content_uv_growth adjusts its counts by
+        -- the persons that moved instead of recounting whole periods).
         union all
-        select * from ({{ events_with_bucket }}) as events
-        where
-            not ({{ incremental_window('event_date') }})
-            and event_date in (select relinked_groups.event_date from relinked_groups)
-            and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+        select
+            events.*,
+            previous.person_id as previous_person_id,
+            previous.built_at as previous_built_at
+        from (
+            select * from ({{ events_with_bucket }}) as events
+            where
+                not ({{ incremental_window('event_date') }})
+                and event_date in (select relinked_groups.event_date from relinked_groups)
+                and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+        ) as events
+        left join (
+            select
+                event_id,
+                person_id,
+                built_at
+            from {{ this }}
+            where
+                event_date in (select relinked_groups.event_date from relinked_groups)
+                and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+        ) as previous
+            on events.event_id = previous.event_id
     {% endif %}
 
 ),
@@ -89,10 +112,8 @@ resolved as (
         events.event_type,
         events.platform,
         events.platform_user_id,
-        coalesce(
-            links.buyer_id,
-            {{ dbt.concat(['events.platform', "':'", 'events.platform_user_id']) }}
-        ) as person_id,
+        {{ resolved_person('links.buyer_id', 'events.platform', 'events.platform_user_id') }}
+            as person_id,
         links.buyer_id is not null as is_identified,
         events.content_id,
         content.creator_id,
@@ -100,6 +121,8 @@ resolved as (
         content.platform as content_platform,
         events.sku_id,
         events.dwell_seconds,
+        events.previous_person_id,
+        events.previous_built_at,
         {{ run_timestamp() }} as built_at
     from rebuilt as events
     left join links

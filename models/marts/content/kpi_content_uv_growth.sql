@@ -14,10 +14,21 @@
     coincide). `is_complete` is false for a period the loaded data covers only in part; growth
     against a partial period is shown but should be read with care.
 
-    Incremental: a run recounts only the periods holding a day int_content_events__resolved
-    rewrote since this table's last build (a week, a month and a year for a one-day run) and
-    takes the other periods' counts from the table itself; comparisons and `is_complete` are
-    then worked out again for every period (the table is small), and every row is rewritten.
+    Weeks and months are counted from their events; years from their active accounts
+    (int_content_events__account_years, a third as many rows), resolved through today's links.
+
+    Incremental, by what int_content_events__resolved wrote since this table's last build:
+    - A period holding a day of its look-back window (rows without a `previous_person_id`:
+      events may have come or gone) is recounted.
+    - A period holding only late-link repairs (rows with a `previous_person_id`: the same events,
+      some with a new person) keeps its counts, moved by the persons the repair touched: each
+      such person counts +1 if present now and not before, -1 the other way. "Before" is each
+      repaired event's previous person. Should a repaired row have replaced a row written after
+      this table's last build (a run that built the events but failed before this model), its
+      previous person is not the one counted here, and its periods are recounted instead.
+    - Every other period keeps its counts.
+    Comparisons and `is_complete` are then worked out again for every period (the table is
+    small), and every row is rewritten.
 #}
 
 {#- period type: (start column in the calendar, unit and length of one period) -#}
@@ -36,9 +47,44 @@ calendar as (
 ),
 
 {% if is_incremental() %}
-    rebuilt_days as (
+    last_build as (
 
-        {{ days_rebuilt_upstream(ref('int_content_events__resolved'), 'event_date') }}
+        select max(built.built_at) as built_at from {{ this }} as built
+
+    ),
+
+    rewritten as (
+
+        -- the rows int_content_events__resolved wrote since this table's last build
+        select
+            resolved.event_date,
+            resolved.event_type,
+            resolved.person_id,
+            resolved.previous_person_id,
+            coalesce(resolved.previous_built_at <= last_build.built_at, false)
+                as is_repair_of_counted_row
+        from {{ ref('int_content_events__resolved') }} as resolved
+        cross join last_build
+        where
+            last_build.built_at is null
+            or resolved.built_at > last_build.built_at
+
+    ),
+
+    recount_days as (
+
+        -- days whose events, not only their persons, may differ from what was counted
+        select distinct event_date
+        from rewritten
+        where not is_repair_of_counted_row
+
+    ),
+
+    repair_days as (
+
+        select distinct event_date
+        from rewritten
+        where is_repair_of_counted_row
 
     ),
 
@@ -48,32 +94,156 @@ calendar as (
             select distinct
                 '{{ period_type }}' as period_type,
                 calendar.{{ start_column }} as period_start
-            from rebuilt_days
+            from recount_days
             inner join calendar
-                on rebuilt_days.event_date = calendar.date_day
+                on recount_days.event_date = calendar.date_day
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
 
     ),
+
+    adjusted as (
+
+        -- periods with repairs only
+        {% for period_type, (start_column, _, _) in period_types.items() %}
+            select distinct
+                '{{ period_type }}' as period_type,
+                calendar.{{ start_column }} as period_start
+            from repair_days
+            inner join calendar
+                on repair_days.event_date = calendar.date_day
+            where calendar.{{ start_column }} not in (
+                    select recounted.period_start from recounted
+                    where recounted.period_type = '{{ period_type }}'
+                )
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+
+    ),
+
+    moved_persons as (
+
+        -- the persons a repair moved an event from or to (only they can appear or vanish)
+        select person_id
+        from rewritten
+        where is_repair_of_counted_row and person_id != previous_person_id
+        union
+        select previous_person_id as person_id
+        from rewritten
+        where is_repair_of_counted_row and person_id != previous_person_id
+
+    ),
+
+    moved_persons_now as (
+
+        -- the views and clicks of the moved persons as they stand
+        select
+            events.event_date,
+            events.event_type,
+            events.person_id,
+            coalesce(
+                events.built_at > last_build.built_at
+                and events.previous_built_at <= last_build.built_at,
+                false
+            ) as is_repair_of_counted_row
+        from {{ ref('int_content_events__resolved') }} as events
+        cross join last_build
+        where
+            events.event_type in ('view', 'product_click')
+            and events.person_id in (select moved_persons.person_id from moved_persons)
+
+    ),
+
+    moved_persons_events as (
+
+        -- each with the moved person it counts for now, or counted for before (null when
+        -- not a moved one): a repaired row counted for its previous person, any other row for
+        -- its person
+        select
+            moved_persons_now.event_date,
+            moved_persons_now.event_type,
+            moved_persons_now.person_id as person_now,
+            case
+                when not moved_persons_now.is_repair_of_counted_row
+                    then moved_persons_now.person_id
+            end as person_before
+        from moved_persons_now
+        union all
+        select
+            rewritten.event_date,
+            rewritten.event_type,
+            cast(null as {{ dbt.type_string() }}) as person_now,
+            rewritten.previous_person_id as person_before
+        from rewritten
+        where
+            rewritten.is_repair_of_counted_row
+            and rewritten.event_type in ('view', 'product_click')
+            and rewritten.previous_person_id in (
+                select moved_persons.person_id from moved_persons
+            )
+
+    ),
+
+    adjustments as (
+
+        {% for period_type, (start_column, _, _) in period_types.items() %}
+            select
+                '{{ period_type }}' as period_type,
+                calendar.{{ start_column }} as period_start,
+                count(distinct case
+                    when moved_persons_events.event_type = 'view'
+                        then moved_persons_events.person_now
+                end)
+                - count(distinct case
+                    when moved_persons_events.event_type = 'view'
+                        then moved_persons_events.person_before
+                end) as content_uv_change,
+                count(distinct case
+                    when moved_persons_events.event_type = 'product_click'
+                        then moved_persons_events.person_now
+                end)
+                - count(distinct case
+                    when moved_persons_events.event_type = 'product_click'
+                        then moved_persons_events.person_before
+                end) as content_product_uv_change
+            from moved_persons_events
+            inner join calendar
+                on moved_persons_events.event_date = calendar.date_day
+            where calendar.{{ start_column }} in (
+                    select adjusted.period_start from adjusted
+                    where adjusted.period_type = '{{ period_type }}'
+                )
+            group by calendar.{{ start_column }}
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+
+    ),
+
+    recounted_days as (
+
+        -- the days of the recounted weeks and months
+        select calendar.date_day
+        from calendar
+        where
+            calendar.week_start in (
+                select recounted.period_start from recounted
+                where recounted.period_type = 'week'
+            )
+            or calendar.month_start in (
+                select recounted.period_start from recounted
+                where recounted.period_type = 'month'
+            )
+
+    ),
 {% endif %}
-
-events as (
-
-    select
-        event_date,
-        event_type,
-        person_id
-    from {{ ref('int_content_events__resolved') }}
-    where event_type in ('view', 'product_click')
-
-),
 
 coverage as (
 
     select
         min(event_date) as first_date,
         max(event_date) as last_date
-    from events
+    from {{ ref('int_content_events__resolved') }}
+    where event_type in ('view', 'product_click')
 
 ),
 
@@ -84,14 +254,34 @@ tagged as (
         events.event_type,
         events.event_date,
         calendar.week_start,
-        calendar.month_start,
-        calendar.year_start
-    from events
+        calendar.month_start
+    from {{ ref('int_content_events__resolved') }} as events
     inner join calendar
         on events.event_date = calendar.date_day
+    where
+        events.event_type in ('view', 'product_click')
+        {% if is_incremental() %}
+            and events.event_date in (select recounted_days.date_day from recounted_days)
+        {% endif %}
+
+),
+
+account_years as (
+
+    -- a year's persons from its active accounts, each resolved through today's links
+    select
+        account_years.year_start,
+        account_years.first_view_on,
+        account_years.first_click_on,
+        {{ resolved_person('links.buyer_id', 'account_years.platform', 'account_years.platform_user_id') }}
+            as person_id
+    from {{ ref('int_content_events__account_years') }} as account_years
+    left join {{ ref('stg_channel__identity_links') }} as links
+        on
+            account_years.platform = links.platform
+            and account_years.platform_user_id = links.platform_user_id
     {% if is_incremental() %}
-        -- every recounted period lies inside a recounted year
-        where calendar.year_start in (
+        where account_years.year_start in (
                 select recounted.period_start from recounted
                 where recounted.period_type = 'year'
             )
@@ -99,10 +289,9 @@ tagged as (
 
 ),
 
+fresh_counts as (
 
-counted as (
-
-    {% for period_type, (start_column, unit, length) in period_types.items() %}
+    {% for period_type, (start_column, _, _) in period_types.items() if period_type != 'year' %}
         select
             '{{ period_type }}' as period_type,
             {{ start_column }} as period_start,
@@ -118,18 +307,39 @@ counted as (
                 )
         {% endif %}
         group by {{ start_column }}
-        {% if not loop.last %}union all{% endif %}
+        union all
     {% endfor %}
+    select
+        'year' as period_type,
+        year_start as period_start,
+        count(distinct case when first_view_on is not null then person_id end) as content_uv,
+        count(distinct case when first_click_on is not null then person_id end)
+            as content_product_uv,
+        -- filled in from the year's months below
+        cast(null as bigint) as days_with_events
+    from account_years
+    group by 1, 2
+
+),
+
+counted_without_year_days as (
+
+    select * from fresh_counts
 
     {% if is_incremental() %}
         union all
         select
             built.period_type,
             built.period_start,
-            built.content_uv,
-            built.content_product_uv,
+            built.content_uv + coalesce(adjustments.content_uv_change, 0) as content_uv,
+            built.content_product_uv + coalesce(adjustments.content_product_uv_change, 0)
+                as content_product_uv,
             built.days_with_events
         from {{ this }} as built
+        left join adjustments
+            on
+                built.period_type = adjustments.period_type
+                and built.period_start = adjustments.period_start
         where not exists (
                 select 1 from recounted
                 where
@@ -137,6 +347,36 @@ counted as (
                     and recounted.period_start = built.period_start
             )
     {% endif %}
+
+),
+
+days_by_year as (
+
+    -- months partition a year, so a year's days with events are its months'
+    select
+        calendar.year_start,
+        cast(sum(months.days_with_events) as bigint) as days_with_events
+    from counted_without_year_days as months
+    inner join calendar
+        on months.period_start = calendar.date_day
+    where months.period_type = 'month'
+    group by 1
+
+),
+
+counted as (
+
+    select
+        counts.period_type,
+        counts.period_start,
+        counts.content_uv,
+        counts.content_product_uv,
+        coalesce(counts.days_with_events, days_by_year.days_with_events) as days_with_events
+    from counted_without_year_days as counts
+    left join days_by_year
+        on
+            counts.period_type = 'year'
+            and counts.period_start = days_by_year.year_start
 
 ),
 
