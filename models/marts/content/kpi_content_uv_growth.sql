@@ -71,53 +71,43 @@ calendar as (
 
     ),
 
-    recount_days as (
+    rewritten_periods as (
 
-        -- days whose events, not only their persons, may differ from what was counted
-        select distinct event_date
-        from rewritten
-        where not is_repair_of_counted_row
-
-    ),
-
-    repair_days as (
-
-        select distinct event_date
-        from rewritten
-        where is_repair_of_counted_row
+        -- the periods holding a rewritten day; `needs_recount` when one of their days may have
+        -- gained or lost events (a window day, or a repair of a row this table never counted)
+        {% for period_type, (start_column, _, _) in period_types.items() %}
+            select
+                '{{ period_type }}' as period_type,
+                calendar.{{ start_column }} as period_start,
+                max(case when rewritten.is_repair_of_counted_row then 0 else 1 end) = 1
+                    as needs_recount
+            from rewritten
+            inner join calendar
+                on rewritten.event_date = calendar.date_day
+            group by 1, 2
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
 
     ),
 
     recounted as (
 
-        {% for period_type, (start_column, _, _) in period_types.items() %}
-            select distinct
-                '{{ period_type }}' as period_type,
-                calendar.{{ start_column }} as period_start
-            from recount_days
-            inner join calendar
-                on recount_days.event_date = calendar.date_day
-            {% if not loop.last %}union all{% endif %}
-        {% endfor %}
+        select
+            period_type,
+            period_start
+        from rewritten_periods
+        where needs_recount
 
     ),
 
     adjusted as (
 
         -- periods with repairs only
-        {% for period_type, (start_column, _, _) in period_types.items() %}
-            select distinct
-                '{{ period_type }}' as period_type,
-                calendar.{{ start_column }} as period_start
-            from repair_days
-            inner join calendar
-                on repair_days.event_date = calendar.date_day
-            where calendar.{{ start_column }} not in (
-                    select recounted.period_start from recounted
-                    where recounted.period_type = '{{ period_type }}'
-                )
-            {% if not loop.last %}union all{% endif %}
-        {% endfor %}
+        select
+            period_type,
+            period_start
+        from rewritten_periods
+        where not needs_recount
 
     ),
 
