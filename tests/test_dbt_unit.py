@@ -24,9 +24,14 @@ REQUIRED_UNIT_TESTS = {
     "int_order_lines__attributed": {"attribution_last_touch_7_days_with_ties"},
     "int_experiments__units": {"experiment_units_variants_segments_converters"},
     "int_buyers__monthly_states": {"lifecycle_states_at_window_edges"},
+    "int_content_events__account_years": {
+        "account_years_take_first_days_again_only_inside_the_window"
+    },
     "kpi_content_uv_growth": {
         "content_uv_growth_weeks_months_years",
         "content_uv_growth_recounts_only_touched_periods",
+        "content_uv_growth_moves_counts_by_late_link_repairs",
+        "content_uv_growth_recounts_a_repair_it_did_not_count",
     },
 }
 
