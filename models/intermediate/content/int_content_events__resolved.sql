@@ -56,6 +56,12 @@ links as (
     from {{ ref('stg_content__content_events') }}
 {%- endset %}
 
+{#- the rows of the groups a late link touched, in this table or in staging -#}
+{% set in_relinked_groups -%}
+    event_date in (select relinked_groups.event_date from relinked_groups)
+    and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+{%- endset %}
+
 rebuilt as (
 
     select
@@ -78,8 +84,7 @@ rebuilt as (
             select * from ({{ events_with_bucket }}) as events
             where
                 not ({{ incremental_window('event_date') }})
-                and event_date in (select relinked_groups.event_date from relinked_groups)
-                and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+                and {{ in_relinked_groups }}
         ) as events
         left join (
             select
@@ -87,9 +92,7 @@ rebuilt as (
                 person_id,
                 built_at
             from {{ this }}
-            where
-                event_date in (select relinked_groups.event_date from relinked_groups)
-                and {{ in_groups('event_date', 'identity_bucket', 'relinked_groups') }}
+            where {{ in_relinked_groups }}
         ) as previous
             on events.event_id = previous.event_id
     {% endif %}
