@@ -84,7 +84,7 @@ def _differing(
     inc: duckdb.DuckDBPyConnection, full: duckdb.DuckDBPyConnection, relations: list[str]
 ) -> list[str]:
     """The relations whose rows differ between the incremental and the full-refresh warehouse
-    (built_at aside), each with its first differences."""
+    (RUN_LINEAGE aside), each with its first differences."""
     differing = []
     for relation in relations:
         a = read_table(inc, relation, drop=RUN_LINEAGE)

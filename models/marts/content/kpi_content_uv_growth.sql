@@ -131,11 +131,7 @@ calendar as (
             events.event_date,
             events.event_type,
             events.person_id,
-            coalesce(
-                events.built_at > last_build.built_at
-                and events.previous_built_at <= last_build.built_at,
-                false
-            ) as is_repair_of_counted_row
+            events.built_at > last_build.built_at as is_rewritten
         from {{ ref('int_content_events__resolved') }} as events
         cross join last_build
         where
@@ -147,14 +143,15 @@ calendar as (
     moved_persons_events as (
 
         -- each with the moved person it counts for now, or counted for before (null when
-        -- not a moved one): a repaired row counted for its previous person, any other row for
-        -- its person
+        -- not a moved one). A row written before the last build counted for its person; a
+        -- rewritten one for its previous person (the second branch): in the adjusted periods
+        -- every rewritten row is a repair of a counted row, and the others are not read
         select
             moved_persons_now.event_date,
             moved_persons_now.event_type,
             moved_persons_now.person_id as person_now,
             case
-                when not moved_persons_now.is_repair_of_counted_row
+                when not moved_persons_now.is_rewritten
                     then moved_persons_now.person_id
             end as person_before
         from moved_persons_now
