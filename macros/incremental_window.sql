@@ -79,6 +79,20 @@
 {%- endmacro %}
 
 {#
+    The newest `built_at` among this incremental model's own rows, for a model that rebuilds the
+    keys its upstream rewrote since (`upstream.built_at > {{ last_built_at() }}`). A table with
+    no rows, because its first build ran before any delivery, gives the beginning of time: the
+    next run then takes every upstream row, where a null would take none and leave the table
+    empty for good.
+#}
+{% macro last_built_at() -%}
+    (
+        select coalesce(max(built.built_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }} as built
+    )
+{%- endmacro %}
+
+{#
     The days an incremental model downstream of `upstream` must rebuild: those holding rows
     `upstream` wrote since this model's own last build (rows carry the `built_at` of the dbt
     invocation that wrote them). It covers the upstream's look-back window and any older day

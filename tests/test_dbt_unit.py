@@ -8,8 +8,11 @@ the model's parents (over the empty raw tables), which is what `dbt run` followe
 
 from __future__ import annotations
 
+import shutil
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.dbt_support import DbtRun, run_dbt
@@ -65,3 +68,40 @@ def test_models_build_over_empty_raw_tables(unit_test_run: DbtRun) -> None:
     models = unit_test_run.statuses("model")
     assert len(models) >= 40, f"only {len(models)} models ran"
     assert set(models.values()) == {"success"}, models
+
+
+def test_models_first_built_before_any_delivery_fill_on_the_next_run(
+    unit_test_run: DbtRun, dbt_empty_warehouse: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A fresh install runs once before the first delivery: every model is built, empty. The
+    next run, with data, must fill the marts that rebuild only the keys their upstream
+    rewrote since their newest row, although they have no newest row (fct_orders stayed empty
+    for good until its `last_built_at` gave the beginning of time instead of null)."""
+    from shopsight.ingest import ingest
+    from shopsight.simulator import simulate
+
+    assert set(unit_test_run.statuses("model").values()) == {"success"}
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(dbt_empty_warehouse[0], warehouse)
+    simulate(tmp_path / "landing", date(2015, 10, 1), 5, 0.01, 11)
+    ingest(warehouse, tmp_path / "landing", run_id="first-delivery")
+    run_dbt(["build", "--exclude", "resource_type:test", "resource_type:unit_test"], warehouse,
+            tmp_path / "dbt")  # fmt: skip
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        counts = {
+            relation: con.execute(f"select count(distinct {key}) from {relation}").fetchone()[0]
+            for relation, key in (
+                ("staging.stg_sales__orders", "order_id"),
+                ("marts.fct_orders", "order_id"),
+                ("staging.stg_content__content_items", "content_id"),
+                ("marts.dim_content", "content_id"),
+                ("marts.bridge_content_skus", "content_id"),
+            )
+        }
+    finally:
+        con.close()
+    assert counts["staging.stg_sales__orders"] > 0
+    assert counts["marts.fct_orders"] == counts["staging.stg_sales__orders"]
+    assert counts["marts.dim_content"] == counts["staging.stg_content__content_items"] > 0
+    assert counts["marts.bridge_content_skus"] > 0

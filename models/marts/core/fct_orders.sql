@@ -20,24 +20,17 @@
 with
 
 {% if is_incremental() %}
-    last_build as (
-
-        select max(built.built_at) as built_at
-        from {{ this }} as built
-
-    ),
-
     touched as (
 
         select rewritten.order_id
         from {{ ref('stg_sales__orders') }} as rewritten
-        where rewritten.built_at > (select last_build.built_at from last_build)
+        where rewritten.built_at > {{ last_built_at() }}
 
         union
 
         select rewritten.order_id
         from {{ ref('stg_sales__shipments') }} as rewritten
-        where rewritten.built_at > (select last_build.built_at from last_build)
+        where rewritten.built_at > {{ last_built_at() }}
 
         union
 
