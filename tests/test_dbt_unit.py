@@ -27,6 +27,7 @@ REQUIRED_UNIT_TESTS = {
     "int_order_lines__attributed": {"attribution_last_touch_7_days_with_ties"},
     "int_experiments__units": {"experiment_units_variants_segments_converters"},
     "int_buyers__monthly_states": {"lifecycle_states_at_window_edges"},
+    "kpi_customer_lifecycle_monthly": {"lifecycle_repeat_rate_counts_365_days_to_each_month_end"},
     "int_content_events__account_years": {
         "account_years_take_first_days_again_only_inside_the_window"
     },

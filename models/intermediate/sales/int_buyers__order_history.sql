@@ -1,7 +1,8 @@
 {#
     Each counted order placed in its buyer's history: its rank among the buyer's orders, the
-    buyer's first order, and the order before it. Lifecycle states, experiment segments and
-    buyer dimensions all read "what did this buyer do before" from here.
+    buyer's first order, and the orders before and after it. Lifecycle states, experiment
+    segments and buyer dimensions all read "what did this buyer do before" from here; the
+    lifecycle mart's repeat-purchase rate reads how long each order stayed the buyer's latest.
 #}
 
 with
@@ -29,7 +30,11 @@ history as (
         lag(order_date) over (
             partition by buyer_id
             order by order_ts, order_id
-        ) as previous_order_date
+        ) as previous_order_date,
+        lead(order_date) over (
+            partition by buyer_id
+            order by order_ts, order_id
+        ) as next_order_date
     from orders
 
 )

@@ -47,28 +47,106 @@ per_state as (
 
 ),
 
-trailing_orders as (
+{#
+    Repeat purchase, counted without pairing each month with every order of its 365 days
+    (about twelve rows per order, grouped by month and buyer: that cost grew with history).
+    On a month's last day E, the buyer's latest order on or before E decides both counts: the
+    buyer is active if that order is dated E-364 or later, and a repeat buyer if the order
+    before it is too. An order is its buyer's latest from its own date until the next order's,
+    so it counts on the month ends of a span of dates [order_date, until), and each count is a
+    running sum of +1 where spans begin and -1 where they end. A month's end falls in
+    [order_date, until) exactly when month_start is at or after the month of order_date and
+    before the month of until.
+#}
+order_years as (
+
+    -- the first day on which an order is no longer within 365 days (that day and the 364
+    -- before it)
+    select
+        order_date,
+        next_order_date,
+        cast({{ dbt.dateadd('day', 365, 'order_date') }} as date) as order_expires,
+        cast({{ dbt.dateadd('day', 365, 'previous_order_date') }} as date) as previous_expires
+    from {{ ref('int_buyers__order_history') }}
+
+),
+
+order_spans as (
+
+    -- the dates [order_date, until) on which the order is its buyer's latest and makes
+    -- them active, or a repeat buyer; repeat_until is null for a first order
+    select
+        order_date,
+        case
+            when next_order_date < order_expires then next_order_date
+            else order_expires
+        end as active_until,
+        case
+            when next_order_date < previous_expires then next_order_date
+            else previous_expires
+        end as repeat_until
+    from order_years
+
+),
+
+span_changes as (
 
     select
-        months.month_start,
-        orders.buyer_id,
-        count(*) as orders
-    from months
-    inner join {{ ref('int_orders__counted') }} as orders
-        on
-            months.month_end >= orders.order_date
-            and cast({{ dbt.dateadd('day', -365, 'months.month_end') }} as date) < orders.order_date
-    group by 1, 2
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
+        1 as active_change,
+        0 as repeat_change
+    from order_spans
+    where active_until > order_date
+
+    union all
+
+    select
+        cast({{ dbt.date_trunc('month', 'active_until') }} as date) as month_start,
+        -1 as active_change,
+        0 as repeat_change
+    from order_spans
+    where active_until > order_date
+
+    union all
+
+    select
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
+        0 as active_change,
+        1 as repeat_change
+    from order_spans
+    where repeat_until > order_date
+
+    union all
+
+    select
+        cast({{ dbt.date_trunc('month', 'repeat_until') }} as date) as month_start,
+        0 as active_change,
+        -1 as repeat_change
+    from order_spans
+    where repeat_until > order_date
+
+),
+
+monthly_changes as (
+
+    select
+        month_start,
+        sum(active_change) as active_change,
+        sum(repeat_change) as repeat_change
+    from span_changes
+    group by 1
 
 ),
 
 repeat_rates as (
 
     select
-        month_start,
-        sum(case when orders >= 2 then 1 else 0 end) as repeat_buyers_365d,
-        count(*) as active_buyers_365d
-    from trailing_orders
+        months.month_start,
+        sum(monthly_changes.repeat_change) as repeat_buyers_365d,
+        sum(monthly_changes.active_change) as active_buyers_365d
+    from months
+    inner join monthly_changes
+        on months.month_start >= monthly_changes.month_start
     group by 1
 
 ),
