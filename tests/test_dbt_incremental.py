@@ -495,6 +495,91 @@ def test_keyed_staging_follows_redelivered_versions(builds: dict[str, Any], tmp_
     assert states_rewritten < state_rows
 
 
+def test_content_dimensions_follow_redelivered_items_and_creator_kinds(
+    builds: dict[str, Any], tmp_path: Path
+) -> None:
+    """dim_content and bridge_content_skus rewrite only the items their window touched, and
+    still end as a full refresh does when a delivery in the window re-sends an old item with
+    fewer products, another with none (its bridge rows must go although no new row replaces
+    them), withdraws an item it held, and the newest creators snapshot changes a creator's
+    kind (every item of theirs must follow)."""
+    incremental = tmp_path / "incremental.duckdb"
+    shutil.copyfile(builds["incremental"], incremental)
+    last_day = LAST_BATCH[1]
+    con = duckdb.connect(str(incremental))
+    try:
+        shrunk, emptied = (r[0] for r in con.execute(
+            "select content_id from raw.content_items group by content_id "
+            "having max(_dt) < ? and min(len(sku_ids)) >= 2 order by content_id limit 2",
+            [LAST_BATCH[0] - timedelta(days=7)],
+        ).fetchall())  # fmt: skip
+        con.execute(
+            "insert into raw.content_items select * replace (sku_ids[1:1] as sku_ids, ? as _dt) "
+            "from raw.content_items where content_id = ?",
+            [last_day, shrunk],
+        )
+        con.execute(
+            "insert into raw.content_items select * replace ([] as sku_ids, ? as _dt) "
+            "from raw.content_items where content_id = ?",
+            [last_day, emptied],
+        )
+        withdrawn = con.execute(
+            "select content_id from raw.content_items group by content_id "
+            "having count(*) = 1 and min(_dt) >= ? order by content_id limit 1",
+            [LAST_BATCH[0]],
+        ).fetchone()[0]
+        con.execute("delete from raw.content_items where content_id = ?", [withdrawn])
+        creator, kind = con.execute(
+            "select creator_id, kind from staging.stg_reference__creators where creator_id in "
+            "(select creator_id from marts.dim_content) order by creator_id limit 1"
+        ).fetchone()
+        new_kind = "media" if kind != "media" else "net_red"
+        con.execute(
+            "update raw.creators set kind = ? where creator_id = ? "
+            "and _dt = (select max(_dt) from raw.creators)",
+            [new_kind, creator],
+        )
+    finally:
+        con.close()
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(incremental, full)
+
+    select = ["--select", "stg_content__content_items+", "stg_reference__creators+"]
+    window = {"min_date": (LAST_BATCH[0] - timedelta(days=7)).isoformat()}
+    windowed = run_dbt([*BUILD, *select], incremental, tmp_path / "dbt", dbt_vars=window)
+    assert "touched as (" in _compiled(windowed, "dim_content")
+    run_dbt([*BUILD, *select, "--full-refresh"], full, tmp_path / "dbt_full")
+
+    inc = duckdb.connect(str(incremental), read_only=True)
+    ref = duckdb.connect(str(full), read_only=True)
+    try:
+        relations = ["staging.stg_content__content_items", "marts.dim_content"]
+        differing = _differing(inc, ref, [*relations, "marts.bridge_content_skus"])
+        products = dict(inc.execute(
+            "select content_id, count(*) from marts.bridge_content_skus "
+            "where content_id in (?, ?, ?) group by 1",
+            [shrunk, emptied, withdrawn],
+        ).fetchall())  # fmt: skip
+        withdrawn_items = inc.execute(
+            "select count(*) from marts.dim_content where content_id = ?", [withdrawn]
+        ).fetchone()[0]
+        kinds = inc.execute(
+            "select distinct creator_kind from marts.dim_content where creator_id = ?", [creator]
+        ).fetchall()
+        items_rewritten, items = _rewritten_of(inc, "marts.dim_content")
+        links_rewritten, links = _rewritten_of(inc, "marts.bridge_content_skus")
+    finally:
+        inc.close()
+        ref.close()
+    assert not differing, "\n".join(differing)
+    assert products == {shrunk: 1}
+    assert withdrawn_items == 0
+    assert kinds == [(new_kind,)]
+    # the run rewrote the touched items (the creator's among them), not the whole tables
+    assert 0 < items_rewritten < items
+    assert 0 < links_rewritten < links
+
+
 def test_a_relinked_account_moves_old_credit_and_rewrites_only_its_groups(
     builds: dict[str, Any], tmp_path: Path
 ) -> None:

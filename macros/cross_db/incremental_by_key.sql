@@ -78,24 +78,58 @@
 {%- endmacro %}
 
 {#
-    The config of a model with one row per key of a keyed staging model (fct_orders: one row
-    per order of stg_sales__orders, with its shipment). On DuckDB an incremental table: the
+    The config of a model with rows per key of a keyed staging model (fct_orders: one row per
+    order of stg_sales__orders, with its shipment). On DuckDB an incremental table: the
     model selects the keys its keyed upstream models rewrote since its last build (their
     `built_at`), `delete+insert` replaces those keys' rows, and `withdrawn_keys` then removes
     the keys `keyed_model` no longer holds, exactly as that model removed them. Rebuilding the
     whole table each run rewrote every order ever placed to change a week of them. On Spark,
     where the keyed staging models are views, a table rebuilt whole.
+
+    `stale_rows=true`, for a model with several rows per key (bridge_content_skus: one per
+    product an item links to): a rewritten key may now give fewer rows, or none, and
+    `delete+insert` replaces only the keys that give some; `rows_older_than_their_key` then
+    deletes what is left of the others.
 #}
-{% macro incremental_by_key_of(unique_key, keyed_model) -%}
-    {{ return(adapter.dispatch('incremental_by_key_of', 'shopsight')(unique_key, keyed_model)) }}
+{% macro incremental_by_key_of(unique_key, keyed_model, stale_rows=false) -%}
+    {{ return(adapter.dispatch('incremental_by_key_of', 'shopsight')(
+        unique_key, keyed_model, stale_rows)) }}
 {%- endmacro %}
 
-{% macro default__incremental_by_key_of(unique_key, keyed_model) -%}
+{% macro default__incremental_by_key_of(unique_key, keyed_model, stale_rows) -%}
     {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+    {%- set hooks = [
+        "{{ withdrawn_keys(" ~ keys | tojson ~ ", ref('" ~ keyed_model ~ "')) }}"
+    ] -%}
+    {%- if stale_rows -%}
+        {%- do hooks.append(
+            "{{ rows_older_than_their_key(" ~ keys | tojson ~ ", ref('" ~ keyed_model ~ "')) }}"
+        ) -%}
+    {%- endif -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'delete+insert',
         'unique_key': unique_key,
-        'post_hook': "{{ withdrawn_keys(" ~ keys | tojson ~ ", ref('" ~ keyed_model ~ "')) }}",
+        'post_hook': hooks,
     }) }}
+{%- endmacro %}
+
+{#
+    After an incremental run of a model with several rows per key of `keyed_model`: delete the
+    rows written before their key's current version was (`built_at` older than the keyed
+    model's row). A row still valid was written again by the run that rewrote its key, or by a
+    later one, so it is never older than its key. Nothing on a full build.
+#}
+{% macro rows_older_than_their_key(keys, keyed_relation) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as kept
+        where exists (
+            select 1 from {{ keyed_relation }} as current_version
+            where
+                {% for key in keys -%}
+                    current_version.{{ key }} = kept.{{ key }} and
+                {% endfor -%}
+                current_version.built_at > kept.built_at
+        )
+    {%- endif -%}
 {%- endmacro %}

@@ -311,7 +311,7 @@
     {{ return({'materialized': 'view'}) }}
 {%- endmacro %}
 
-{% macro spark__incremental_by_key_of(unique_key, keyed_model) -%}
+{% macro spark__incremental_by_key_of(unique_key, keyed_model, stale_rows) -%}
     {{ return({'materialized': 'table'}) }}
 {%- endmacro %}
 
